@@ -1,0 +1,179 @@
+"""Support screens. Changes go through the same operations as the console, so the same rules
+apply and every change is audited; what is not safe to change is read-only here."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from segapp import tokens, workspaces
+from segapp.models import ApiToken, AuditEntry, Membership, User, WorkerPing, Workspace
+from segapp.refusal import Refusal
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RefusalAwareAdmin(admin.ModelAdmin):
+    """Shows a rule's refusal as an error message instead of a server error."""
+
+    def save_or_refuse(self, request, action):
+        try:
+            action()
+        except Refusal as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "is_staff", "is_active", "last_login", "date_joined"]
+    search_fields = ["email", "first_name", "last_name"]
+    list_filter = ["is_staff", "is_superuser", "is_active"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Person", {"fields": ["first_name", "last_name"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    readonly_fields = ["last_login", "date_joined"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["user", "role", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(RefusalAwareAdmin):
+    list_display = ["name", "slug", "id", "plan", "created_at"]
+    search_fields = ["name", "slug", "id"]
+    list_filter = ["plan"]
+    readonly_fields = ["id", "slug", "created_at"]
+    fields = ["id", "name", "slug", "plan", "created_at"]
+    inlines = [MembershipInline]
+
+    def has_add_permission(self, request):
+        return False  # a workspace starts with an owner: created from the console or `bootstrap`
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        fresh = Workspace.objects.get(pk=obj.pk)
+        self.save_or_refuse(
+            request,
+            lambda: workspaces.update_workspace(fresh, request.user, name=obj.name, plan=obj.plan),
+        )
+
+
+@admin.register(Membership)
+class MembershipAdmin(RefusalAwareAdmin):
+    list_display = ["user", "workspace", "role", "created_at"]
+    search_fields = ["user__email", "workspace__name", "workspace__slug"]
+    list_filter = ["role"]
+    list_select_related = ["user", "workspace"]
+    autocomplete_fields = ["user", "workspace"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "workspace", "created_at"] if obj else ["created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            current = Membership.objects.get(pk=obj.pk)
+            self.save_or_refuse(
+                request, lambda: workspaces.change_member_role(current, obj.role, request.user)
+            )
+        else:
+            self.save_or_refuse(
+                request,
+                lambda: workspaces.add_member(
+                    obj.workspace, obj.user.email, obj.role, request.user
+                ),
+            )
+
+    def delete_model(self, request, obj):
+        self.save_or_refuse(request, lambda: workspaces.remove_member(obj, request.user))
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            self.delete_model(request, membership)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = [
+        "description",
+        "workspace",
+        "role",
+        "hint",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    search_fields = ["description", "workspace__name", "workspace__slug", "hint", "id"]
+    list_filter = ["role", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["workspace"]
+    fields = [
+        "id",
+        "workspace",
+        "description",
+        "role",
+        "hint",
+        "token_hash",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset.select_related("workspace"):
+            tokens.revoke_token(token, request.user)
+        self.message_user(request, f"Revoked {queryset.count()} token(s).")
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "workspace",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_label",
+    ]
+    search_fields = ["actor_label", "action", "object_id", "object_label", "workspace__name"]
+    list_filter = ["action", "object_type"]
+    list_select_related = ["workspace"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(WorkerPing)
+class WorkerPingAdmin(ReadOnlyAdmin):
+    list_display = [
+        "requested_at",
+        "workspace",
+        "requested_by_pid",
+        "handled_at",
+        "handled_by_pid",
+        "handled_by_host",
+    ]
+    search_fields = ["workspace__name", "handled_by_host"]
+    list_filter = [("handled_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["workspace"]

@@ -1,0 +1,97 @@
+"""Structured logs: one JSON line per HTTP request and one per Celery task.
+
+Lines carry ids, paths and timings only; query strings, bodies and headers are never logged, so a
+token or a write key in them cannot leak.
+"""
+
+import logging
+import time
+
+from celery import signals
+from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
+
+request_log = logging.getLogger("segapp.request")
+task_log = logging.getLogger("segapp.task")
+
+
+class JsonFormatter(_JsonFormatter):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("fmt", "%(asctime)s %(levelname)s %(name)s %(message)s")
+        kwargs.setdefault(
+            "rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"}
+        )
+        super().__init__(*args, **kwargs)
+
+
+class RequestLogMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        workspace = getattr(request, "workspace", None)
+        request_log.info(
+            "request",
+            extra={
+                "method": request.method,
+                "path": redact_path(request.path),
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "user_id": getattr(user, "pk", None),
+                "workspace_id": getattr(workspace, "pk", None),
+            },
+        )
+        return response
+
+
+# Paths that carry a credential in the URL itself, with the segment to hide.
+_REDACTED_PREFIXES = ("/v1/projects/", "/reset/")
+
+
+def redact_path(path: str) -> str:
+    for prefix in _REDACTED_PREFIXES:
+        if path.startswith(prefix):
+            rest = path[len(prefix) :].split("/", 1)
+            return prefix + "***" + ("/" + rest[1] if len(rest) > 1 else "")
+    return path
+
+
+_task_started: dict[str, float] = {}
+
+
+@signals.task_prerun.connect
+def _task_prerun(task_id=None, **_):
+    _task_started[task_id] = time.perf_counter()
+
+
+@signals.task_postrun.connect
+def _task_postrun(task_id=None, task=None, state=None, **_):
+    started = _task_started.pop(task_id, None)
+    task_log.info(
+        "task",
+        extra={
+            "task": task.name if task else None,
+            "task_id": task_id,
+            "state": state,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        },
+    )
+
+
+@signals.task_failure.connect
+def _task_failure(task_id=None, sender=None, exception=None, **_):
+    task_log.error(
+        "task failed",
+        extra={
+            "task": sender.name if sender else None,
+            "task_id": task_id,
+            "error": type(exception).__name__,
+        },
+    )
+
+
+@signals.setup_logging.connect
+def _use_django_logging(**_):
+    """Tell Celery to leave logging alone: Django's LOGGING setting already configured it."""

@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from segapp.api.workspace import get_workspace
+from segapp.views import accounts, tokens, workspace
+
+workspace_patterns = [
+    path("", workspace.workspace_overview, name="workspace-overview"),
+    path("settings/", workspace.settings_general, name="settings-general"),
+    path("settings/members/", workspace.member_list, name="member-list"),
+    path("settings/members/<int:membership_id>/", workspace.member_update, name="member-update"),
+    path(
+        "settings/members/<int:membership_id>/delete/",
+        workspace.member_delete,
+        name="member-delete",
+    ),
+    path("settings/tokens/", tokens.token_list, name="token-list"),
+    path("settings/tokens/<str:token_id>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("settings/system/", workspace.system_status, name="system-status"),
+    path("settings/system/ping/", workspace.worker_ping, name="worker-ping"),
+]
+
+segapp_patterns = [
+    path("", accounts.home, name="home"),
+    path("signin/", accounts.SignInView.as_view(), name="login"),
+    path("signout/", accounts.SignOutView.as_view(), name="logout"),
+    path("reset/<uidb64>/<token>/", accounts.PasswordSetView.as_view(), name="password-set"),
+    path("workspaces/new/", workspace.workspace_create, name="workspace-create"),
+    path("w/<slug:workspace_slug>/", include(workspace_patterns)),
+]
+
+urlpatterns = [
+    path("", include((segapp_patterns, "segapp"))),
+    path("api/", get_workspace, name="api-workspace"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,140 @@
+"""Workspace pages: create, overview, general settings, members, system status."""
+
+import os
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection, transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from segapp import workspaces
+from segapp.access import get_in_workspace, workspace_view
+from segapp.forms import MemberAddForm, MemberRoleForm, WorkspaceForm, add_refusal
+from segapp.models import Membership, Role, WorkerPing
+from segapp.refusal import Refusal
+from segapp.tasks import answer_ping
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def workspace_create(request):
+    form = WorkspaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            workspace = workspaces.create_workspace(request.user, **form.cleaned_data)
+        except Refusal as refusal:
+            add_refusal(form, refusal)
+        else:
+            return redirect("segapp:workspace-overview", workspace_slug=workspace.slug)
+    return render(request, "segapp/workspace_create.html", {"form": form})
+
+
+@workspace_view()
+def workspace_overview(request):
+    return render(request, "segapp/overview.html", {})
+
+
+@workspace_view(change=Role.OWNER)
+@require_http_methods(["GET", "POST"])
+def settings_general(request):
+    workspace = request.workspace
+    initial = {"name": workspace.name, "plan": workspace.plan}
+    form = WorkspaceForm(request.POST or None, initial=initial)
+    saved = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            workspaces.update_workspace(workspace, request.user, **form.cleaned_data)
+            saved = True
+        except Refusal as refusal:
+            add_refusal(form, refusal)
+    return render(request, "segapp/settings_general.html", {"form": form, "saved": saved})
+
+
+@workspace_view(change=Role.OWNER)
+@require_http_methods(["GET", "POST"])
+def member_list(request):
+    form = MemberAddForm(request.POST or None)
+    set_password_link = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, path = workspaces.add_member(
+                request.workspace, actor=request.user, **form.cleaned_data
+            )
+        except Refusal as refusal:
+            add_refusal(form, refusal)
+        else:
+            set_password_link = request.build_absolute_uri(path) if path else None
+            form = MemberAddForm()
+    members = request.workspace.memberships.select_related("user").order_by("user__email")
+    context = {"form": form, "members": members, "set_password_link": set_password_link}
+    return render(request, "segapp/members.html", context)
+
+
+@workspace_view(change=Role.OWNER)
+@require_POST
+def member_update(request, membership_id):
+    membership = get_in_workspace(
+        Membership.objects.select_related("user"), request.workspace, pk=membership_id
+    )
+    form = MemberRoleForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            membership = workspaces.change_member_role(
+                membership, form.cleaned_data["role"], request.user
+            )
+        except Refusal as refusal:
+            error = refusal.message
+    else:
+        error = "Choose a role."
+    if not request.htmx:
+        return redirect("segapp:member-list", workspace_slug=request.workspace.slug)
+    return render(request, "segapp/_member_row.html", {"m": membership, "error": error})
+
+
+@workspace_view(change=Role.OWNER)
+@require_POST
+def member_delete(request, membership_id):
+    membership = get_in_workspace(
+        Membership.objects.select_related("user"), request.workspace, pk=membership_id
+    )
+    try:
+        workspaces.remove_member(membership, request.user)
+    except Refusal as refusal:
+        if request.htmx:
+            return render(
+                request, "segapp/_member_row.html", {"m": membership, "error": refusal.message}
+            )
+    if request.htmx:
+        return HttpResponse("")
+    return redirect("segapp:member-list", workspace_slug=request.workspace.slug)
+
+
+@workspace_view()
+def system_status(request):
+    """What this installation runs on, and whether a worker answers."""
+    ping = request.workspace.worker_pings.first()
+    context = {
+        "ping": ping,
+        "database": connection.vendor,
+        "broker": settings.CELERY_BROKER_URL.split("://", 1)[0],
+        "embedded": settings.EMBEDDED,
+    }
+    template = "segapp/_worker_ping.html" if request.htmx else "segapp/system.html"
+    response = render(request, template, context)
+    if request.htmx and ping and ping.handled_at:
+        response.status_code = 286  # htmx: the answer is in, stop polling
+    return response
+
+
+@workspace_view()
+@require_POST
+def worker_ping(request):
+    """Sends a task through the broker; the system page polls until a worker has answered."""
+    ping = WorkerPing.objects.create(workspace=request.workspace, requested_by_pid=os.getpid())
+    transaction.on_commit(lambda: answer_ping.delay(ping.pk))
+    if request.htmx:
+        return render(request, "segapp/_worker_ping.html", {"ping": ping})
+    return redirect("segapp:system-status", workspace_slug=request.workspace.slug)

@@ -1,0 +1,125 @@
+"""Operations on workspaces and their members. Views, admin and commands call these."""
+
+from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.text import slugify
+
+from segapp import audit
+from segapp.models import Membership, Plan, Role, User, Workspace
+from segapp.refusal import Refusal
+
+
+def unique_workspace_slug(name: str) -> str:
+    base = slugify(name)[:90] or "workspace"
+    taken = set(Workspace.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@transaction.atomic
+def create_workspace(owner: User, name: str, plan: str = Plan.FREE) -> Workspace:
+    name = name.strip()
+    if not name:
+        raise Refusal("A workspace needs a name.", rule="workspace-name-required", field="name")
+    workspace = Workspace.objects.create(name=name, slug=unique_workspace_slug(name), plan=plan)
+    Membership.objects.create(workspace=workspace, user=owner, role=Role.OWNER)
+    audit.record(
+        workspace, owner, "workspace.created", workspace, after={"name": name, "plan": plan}
+    )
+    return workspace
+
+
+@transaction.atomic
+def update_workspace(
+    workspace: Workspace, actor, *, name: str | None = None, plan: str | None = None
+):
+    before = {"name": workspace.name, "plan": workspace.plan}
+    if name is not None:
+        if not name.strip():
+            raise Refusal("A workspace needs a name.", rule="workspace-name-required", field="name")
+        workspace.name = name.strip()
+    if plan is not None:
+        if plan not in Plan.values:
+            raise Refusal(f"Unknown plan “{plan}”.", rule="plan-unknown", field="plan")
+        workspace.plan = plan
+    after = {"name": workspace.name, "plan": workspace.plan}
+    if after != before:
+        workspace.save(update_fields=["name", "plan"])
+        audit.record(workspace, actor, "workspace.updated", workspace, before=before, after=after)
+    return workspace
+
+
+def set_password_path(user: User) -> str:
+    """A one-time link an owner hands to a new member so they can choose a password."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return reverse("segapp:password-set", kwargs={"uidb64": uid, "token": token})
+
+
+@transaction.atomic
+def add_member(workspace: Workspace, email: str, role: str, actor) -> tuple[Membership, str | None]:
+    """Adds a member; a person without an account gets one and a set-password link to share."""
+    email = User.objects.normalize_email(email.strip()).lower()
+    if role not in Role.values:
+        raise Refusal(f"Unknown role “{role}”.", rule="role-unknown", field="role")
+    user, created = User.objects.get_or_create(email=email)
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    if Membership.objects.filter(workspace=workspace, user=user).exists():
+        raise Refusal(
+            f"{email} is already a member.", rule="member-exists", field="email", status=409
+        )
+    membership = Membership.objects.create(workspace=workspace, user=user, role=role)
+    audit.record(workspace, actor, "member.added", membership, after={"email": email, "role": role})
+    return membership, set_password_path(user) if not user.has_usable_password() else None
+
+
+def _refuse_losing_last_owner(membership: Membership) -> None:
+    others = Membership.objects.filter(workspace_id=membership.workspace_id, role=Role.OWNER)
+    if membership.role == Role.OWNER and not others.exclude(pk=membership.pk).exists():
+        raise Refusal(
+            "A workspace must keep at least one owner.", rule="last-owner", field="role", status=409
+        )
+
+
+@transaction.atomic
+def change_member_role(membership: Membership, role: str, actor) -> Membership:
+    if role not in Role.values:
+        raise Refusal(f"Unknown role “{role}”.", rule="role-unknown", field="role")
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if role == membership.role:
+        return membership
+    if role != Role.OWNER:
+        _refuse_losing_last_owner(membership)
+    before = {"role": membership.role}
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit.record(
+        membership.workspace,
+        actor,
+        "member.role_changed",
+        membership,
+        before=before,
+        after={"role": role},
+    )
+    return membership
+
+
+@transaction.atomic
+def remove_member(membership: Membership, actor) -> None:
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    _refuse_losing_last_owner(membership)
+    audit.record(
+        membership.workspace,
+        actor,
+        "member.removed",
+        membership,
+        before={"email": membership.user.email, "role": membership.role},
+    )
+    membership.delete()

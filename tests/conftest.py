@@ -1,0 +1,49 @@
+import pytest
+from django.test import Client
+
+from segapp.models import Role
+from tests.factories import make_member, make_token, make_user, make_workspace
+
+
+@pytest.fixture
+def owner(db):
+    return make_user("owner@example.com")
+
+
+@pytest.fixture
+def workspace(owner):
+    return make_workspace(owner, "Acme")
+
+
+@pytest.fixture
+def client_as():
+    """A signed-in test client for a user."""
+
+    def sign_in(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def read_only_user(workspace):
+    return make_member(workspace, Role.READ_ONLY)
+
+
+@pytest.fixture
+def member_user(workspace):
+    return make_member(workspace, Role.MEMBER)
+
+
+@pytest.fixture
+def api_token(workspace):
+    """(ApiToken, raw token) with the owner role."""
+    return make_token(workspace)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness protects stored passwords, not test data.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
