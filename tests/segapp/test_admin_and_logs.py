@@ -1,0 +1,68 @@
+"""Support staff's admin goes through the same rules; logs never carry a token."""
+
+import logging
+
+import pytest
+from django.urls import reverse
+
+from segapp.models import AuditEntry, Membership, Role, User
+
+
+@pytest.fixture
+def staff_client(client, db):
+    staff = User.objects.create_superuser("support@example.com", "pw")
+    client.force_login(staff)
+    return client
+
+
+def test_admin_cannot_demote_the_last_owner(staff_client, workspace, owner):
+    membership = Membership.objects.get(user=owner)
+    url = reverse("admin:segapp_membership_change", args=[membership.pk])
+    response = staff_client.post(url, {"role": "read_only"}, follow=True)
+    assert "at least one owner" in response.content.decode()
+    membership.refresh_from_db()
+    assert membership.role == Role.OWNER
+
+
+def test_admin_plan_change_is_audited(staff_client, workspace, owner):
+    url = reverse("admin:segapp_workspace_change", args=[workspace.pk])
+    membership = Membership.objects.get(user=owner)
+    inline = {
+        "memberships-TOTAL_FORMS": 1,
+        "memberships-INITIAL_FORMS": 1,
+        "memberships-0-id": membership.pk,
+        "memberships-0-workspace": workspace.pk,
+    }
+    response = staff_client.post(url, {"name": "Acme", "plan": "business", **inline})
+    assert response.status_code == 302
+    workspace.refresh_from_db()
+    assert workspace.plan == "business"
+    entry = AuditEntry.objects.get(action="workspace.updated")
+    assert (entry.actor_label, entry.before["plan"], entry.after["plan"]) == (
+        "support@example.com",
+        "free",
+        "business",
+    )
+
+
+def test_admin_lists_are_searchable_and_never_show_a_token(staff_client, workspace, api_token):
+    token, raw = api_token
+    for model in ["workspace", "membership", "apitoken", "auditentry", "user"]:
+        response = staff_client.get(reverse(f"admin:segapp_{model}_changelist"), {"q": "acme"})
+        assert response.status_code == 200, model
+        assert raw not in response.content.decode()
+    detail = staff_client.get(
+        reverse("admin:segapp_apitoken_change", args=[token.pk])
+    ).content.decode()
+    assert token.token_hash in detail and raw not in detail
+
+
+def test_one_json_line_per_request_without_the_token(client, api_token, caplog):
+    _, raw = api_token
+    with caplog.at_level(logging.INFO, logger="segapp.request"):
+        client.get("/api/?secret=abc", headers={"Authorization": f"Bearer {raw}"})
+    records = [r for r in caplog.records if r.name == "segapp.request"]
+    assert len(records) == 1
+    record = records[0]
+    assert (record.method, record.path, record.status) == ("GET", "/api/", 200)
+    assert raw not in caplog.text and "secret=abc" not in caplog.text
