@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_htmx",
     "segapp",
+    "catalog",
+    "connections",
+    "delivery",
 ]
 
 MIDDLEWARE = [

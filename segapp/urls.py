@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from segapp.api.workspace import get_workspace
 from segapp.views import accounts, tokens, workspace
 
 workspace_patterns = [
@@ -31,6 +30,7 @@ segapp_patterns = [
 
 urlpatterns = [
     path("", include((segapp_patterns, "segapp"))),
-    path("api/", get_workspace, name="api-workspace"),
+    path("", include("catalog.urls")),
+    path("api/", include("segapp.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -47,3 +47,11 @@ def api_token(workspace):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness protects stored passwords, not test data.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def catalog(db):
+    """The shipped reference data, loaded by the real loader."""
+    from catalog.loader import load_catalog
+
+    load_catalog()

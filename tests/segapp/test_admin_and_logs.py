@@ -66,3 +66,16 @@ def test_one_json_line_per_request_without_the_token(client, api_token, caplog):
     record = records[0]
     assert (record.method, record.path, record.status) == ("GET", "/api/", 200)
     assert raw not in caplog.text and "secret=abc" not in caplog.text
+
+
+def test_catalog_admin_is_searchable_and_read_only(staff_client, catalog):
+    from catalog.models import DestinationMetadata
+
+    response = staff_client.get(
+        reverse("admin:catalog_destinationmetadata_changelist"),
+        {"q": "amplitude", "kind": "destination"},
+    )
+    assert response.status_code == 200 and "Amplitude (Actions)" in response.content.decode()
+    entry = DestinationMetadata.objects.get(slug="webhooks")
+    url = reverse("admin:catalog_destinationmetadata_change", args=[entry.pk])
+    assert staff_client.post(url, {"name": "Renamed"}).status_code == 403

@@ -1,0 +1,98 @@
+"""Loads ``catalog/data/*.json`` into the catalog tables, idempotently.
+
+Entries are matched by id: a new id is inserted, a known id is updated in place, and nothing is ever
+duplicated. Entries that disappear from the files are kept (instances may still use them).
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from catalog.models import DestinationMetadata, SourceMetadata
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+OPTION_TYPES = {"string", "text", "boolean", "number", "select", "array", "map"}
+
+# JSON key in the data files → model field.
+DESTINATION_FIELDS = {
+    "slug": "slug", "name": "name", "description": "description", "categories": "categories",
+    "website": "website", "options": "options", "status": "status", "previousNames": "previous_names",
+    "kind": "kind", "connectionModes": "connection_modes", "components": "components",
+    "supportedMethods": "supported_methods", "supportedPlatforms": "supported_platforms",
+    "supportedFeatures": "supported_features", "multiInstanceSourceKinds": "multi_instance_source_kinds",
+}  # fmt: skip
+SOURCE_FIELDS = {
+    "slug": "slug", "name": "name", "description": "description", "categories": "categories",
+    "website": "website", "options": "options", "kind": "kind",
+    "isCloudEventSource": "is_cloud_event_source",
+}  # fmt: skip
+
+
+class CatalogDataError(ValueError):
+    pass
+
+
+@dataclass
+class LoadResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _check_options(entry: dict) -> None:
+    for option in entry.get("options", []):
+        missing = {"name", "type", "required", "label"} - option.keys()
+        if missing:
+            raise CatalogDataError(
+                f"{entry['name']}: option {option.get('name')!r} lacks {sorted(missing)}"
+            )
+        if option["type"] not in OPTION_TYPES:
+            raise CatalogDataError(
+                f"{entry['name']}: option {option['name']!r} has unknown type {option['type']!r}"
+            )
+
+
+def _load(model, fields: dict[str, str], entries: list[dict]) -> LoadResult:
+    result = LoadResult()
+    existing = {obj.pk: obj for obj in model.objects.all()}
+    to_create, to_update = [], []
+    for entry in entries:
+        missing = ({"id"} | fields.keys()) - entry.keys()
+        if missing:
+            raise CatalogDataError(
+                f"{entry.get('name', entry.get('id'))}: missing {sorted(missing)}"
+            )
+        _check_options(entry)
+        values = {field: entry[key] for key, field in fields.items()}
+        obj = existing.get(entry["id"])
+        if obj is None:
+            obj = model(id=entry["id"], **values)
+            obj.index()
+            to_create.append(obj)
+            continue
+        before = [getattr(obj, f) for f in values] + [obj.search_text, obj.category_index]
+        for field, value in values.items():
+            setattr(obj, field, value)
+        obj.index()
+        if before == [getattr(obj, f) for f in values] + [obj.search_text, obj.category_index]:
+            result.unchanged += 1
+        else:
+            to_update.append(obj)
+    model.objects.bulk_create(to_create, batch_size=500)
+    update_fields = [*fields.values(), "search_text", "category_index"]
+    model.objects.bulk_update(to_update, update_fields, batch_size=500)
+    result.created, result.updated = len(to_create), len(to_update)
+    return result
+
+
+@transaction.atomic
+def load_catalog(data_dir: Path = DATA_DIR) -> dict[str, LoadResult]:
+    destinations = json.loads((data_dir / "destinations.json").read_text())
+    sources = json.loads((data_dir / "sources.json").read_text())
+    return {
+        "destinations": _load(DestinationMetadata, DESTINATION_FIELDS, destinations),
+        "sources": _load(SourceMetadata, SOURCE_FIELDS, sources),
+    }
