@@ -1,0 +1,115 @@
+"""Sources, their write keys, and destination instances with their (partly encrypted) settings."""
+
+import secrets
+
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+
+from catalog.models import ConnectionMode, DestinationMetadata, SourceMetadata
+from segapp import crypto
+from segapp.ids import new_id
+from segapp.models import Workspace
+
+
+class Source(models.Model):
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="sources")
+    metadata = models.ForeignKey(SourceMetadata, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    enabled = models.BooleanField(default=True)
+    settings = models.JSONField(default=dict, blank=True)
+    # Bumped by every change to the source, its instances or their filters: the device-mode
+    # settings document's ETag, so browsers see a change on their next request.
+    config_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "slug"], name="source_slug_unique_in_workspace"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def kind(self) -> str:
+        return self.metadata.kind
+
+    def bump_config_version(self) -> None:
+        Source.objects.filter(pk=self.pk).update(config_version=F("config_version") + 1)
+
+
+def new_write_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class WriteKey(models.Model):
+    """Identifies a source to the tracking API. Not a secret: browsers and apps embed it."""
+
+    key = models.CharField(max_length=64, unique=True, default=new_write_key, editable=False)
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="write_keys")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"…{self.key[-6:]}"
+
+
+class DestinationInstance(models.Model):
+    """One destination connected to one source, under a name unique within that source."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="destination_instances"
+    )
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="instances")
+    metadata = models.ForeignKey(DestinationMetadata, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100)
+    enabled = models.BooleanField(default=False)
+    mode = models.CharField(
+        max_length=8, choices=ConnectionMode.choices, default=ConnectionMode.CLOUD
+    )
+    settings = models.JSONField(default=dict, blank=True, help_text="Settings that are not secret")
+    # Secret settings, encrypted as one JSON document (segapp.crypto); never returned in clear.
+    encrypted_secrets = models.TextField(blank=True, default="", editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["source__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "name"], name="instance_name_unique_in_source"
+            )
+        ]
+        indexes = [models.Index(fields=["source", "metadata"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_cloud_mode(self) -> bool:
+        return self.mode == ConnectionMode.CLOUD
+
+    @property
+    def secrets(self) -> dict:
+        return crypto.decrypt_json(self.encrypted_secrets)
+
+    def all_settings(self) -> dict:
+        """Plain and secret settings together, for the worker that calls the tool."""
+        return {**self.settings, **self.secrets}
+
+    def masked_settings(self) -> dict:
+        """What any page or API response may show: secrets replaced by a mask."""
+        return {**self.settings, **{name: MASK for name in self.secrets}}
+
+
+# Shown instead of a stored secret; submitting it back means "keep the stored value".
+MASK = "••••••••"
