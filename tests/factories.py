@@ -28,3 +28,12 @@ def make_member(workspace, role: str = Role.MEMBER) -> User:
 
 def make_token(workspace, role: str = Role.OWNER):
     return tokens.create_token(workspace, "test token", role, actor=None)
+
+
+def make_source(workspace, slug: str = "javascript", name: str = ""):
+    """A source from the catalog entry ``slug`` (the catalog must be loaded)."""
+    from catalog.models import SourceMetadata
+    from connections.sources import create_source
+
+    metadata = SourceMetadata.objects.get(slug=slug)
+    return create_source(workspace, metadata, actor=None, name=name or f"{metadata.name} {next(_seq)}")
