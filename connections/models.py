@@ -40,6 +40,11 @@ class Source(models.Model):
     def kind(self) -> str:
         return self.metadata.kind
 
+    @property
+    def sends_events(self) -> bool:
+        """Object cloud sources (Stripe, Salesforce…) send objects that only warehouses take."""
+        return self.metadata.kind != "cloud" or self.metadata.is_cloud_event_source
+
     def bump_config_version(self) -> None:
         Source.objects.filter(pk=self.pk).update(config_version=F("config_version") + 1)
 

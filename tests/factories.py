@@ -37,3 +37,32 @@ def make_source(workspace, slug: str = "javascript", name: str = ""):
 
     metadata = SourceMetadata.objects.get(slug=slug)
     return create_source(workspace, metadata, actor=None, name=name or f"{metadata.name} {next(_seq)}")
+
+
+SAMPLE_VALUES = {
+    "string": "sample",
+    "text": "sample text",
+    "boolean": True,
+    "number": 1,
+    "array": ["http://127.0.0.1:9/hook"],
+    "map": {"X-Sample": "1"},
+}
+
+
+def required_settings(metadata) -> dict:
+    """Valid values for every required setting of a catalog entry."""
+    return {
+        o["name"]: (o["choices"][0] if o["type"] == "select" else SAMPLE_VALUES[o["type"]])
+        for o in metadata.options
+        if o.get("required")
+    }
+
+
+def make_instance(source, slug: str = "webhooks", name: str = "", settings: dict | None = None, **kwargs):
+    """An instance created through the real operation (and its rules)."""
+    from catalog.models import DestinationMetadata
+    from connections.instances import create_instance
+
+    metadata = DestinationMetadata.objects.get(slug=slug)
+    values = {**required_settings(metadata), **(settings or {})}
+    return create_instance(source, metadata, None, name=name, settings=values, **kwargs)

@@ -1,0 +1,235 @@
+"""Operations on destination instances: create, rename, enable, change mode, edit or copy
+settings, delete. Each gathers the facts, asks ``connections.rules``, writes, and audits."""
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from catalog.models import ConnectionMode, DestinationKind, DestinationMetadata
+from connections import rules
+from connections.models import DestinationInstance, Source
+from connections.settings_schema import clean_settings
+from segapp import audit, crypto
+from segapp.refusal import Refusal
+
+
+def taken_names(source: Source, exclude: DestinationInstance | None = None) -> set[str]:
+    names = DestinationInstance.objects.filter(source=source)
+    if exclude is not None:
+        names = names.exclude(pk=exclude.pk)
+    return set(names.values_list("name", flat=True))
+
+
+def siblings(source: Source, metadata: DestinationMetadata, exclude: DestinationInstance | None = None):
+    found = DestinationInstance.objects.filter(source=source, metadata=metadata)
+    if exclude is not None:
+        found = found.exclude(pk=exclude.pk)
+    counts = found.aggregate(
+        cloud=Count("pk", filter=Q(mode=ConnectionMode.CLOUD)),
+        device=Count("pk", filter=Q(mode=ConnectionMode.DEVICE)),
+    )
+    return rules.Siblings(**counts)
+
+
+def other_warehouses(workspace, metadata: DestinationMetadata) -> int:
+    """Warehouses the workspace connects besides ``metadata``. Connecting one warehouse to several
+    sources counts once: each source needs its own instance, but it is still one warehouse."""
+    if metadata.kind != DestinationKind.WAREHOUSE:
+        return 0
+    connected = DestinationInstance.objects.filter(workspace=workspace, metadata__kind=DestinationKind.WAREHOUSE)
+    return connected.exclude(metadata=metadata).values("metadata").distinct().count()
+
+
+def refuse_new_instance(source: Source, metadata: DestinationMetadata) -> Refusal | None:
+    return rules.refuse_new_instance(
+        source.kind,
+        source.sends_events,
+        metadata,
+        siblings(source, metadata),
+        source.workspace.plan,
+        other_warehouses(source.workspace, metadata),
+    )
+
+
+def addability(workspace, metadata: DestinationMetadata, sources) -> dict[str, Refusal | None]:
+    """For the Confirm Source step: each source's refusal (or None), from two queries in all."""
+    rows = (
+        DestinationInstance.objects.filter(workspace=workspace, metadata=metadata)
+        .values("source_id")
+        .annotate(
+            cloud=Count("pk", filter=Q(mode=ConnectionMode.CLOUD)),
+            device=Count("pk", filter=Q(mode=ConnectionMode.DEVICE)),
+        )
+    )
+    counts = {row["source_id"]: rules.Siblings(row["cloud"], row["device"]) for row in rows}
+    warehouses = other_warehouses(workspace, metadata)
+    return {
+        source.pk: rules.refuse_new_instance(
+            source.kind,
+            source.sends_events,
+            metadata,
+            counts.get(source.pk, rules.Siblings()),
+            workspace.plan,
+            warehouses,
+        )
+        for source in sources
+    }
+
+
+def snapshot(instance: DestinationInstance) -> dict:
+    """The audit trail's view of an instance: secrets appear as masks, never in clear."""
+    return {
+        "name": instance.name,
+        "enabled": instance.enabled,
+        "mode": instance.mode,
+        "settings": instance.masked_settings(),
+    }
+
+
+def _touch(instance: DestinationInstance, fields: list[str]) -> None:
+    instance.updated_at = timezone.now()
+    instance.save(update_fields=[*fields, "updated_at"])
+    instance.source.bump_config_version()
+
+
+@transaction.atomic
+def create_instance(
+    source: Source,
+    metadata: DestinationMetadata,
+    actor,
+    *,
+    name: str = "",
+    settings: dict | None = None,
+    enabled: bool = False,
+    copy_secrets_from: DestinationInstance | None = None,
+) -> DestinationInstance:
+    """Connects ``metadata`` to ``source``. ``copy_secrets_from`` supplies the secrets the caller did
+    not type (Copy Settings From Other Destination), so they never travel through the browser."""
+    source = Source.objects.select_for_update().select_related("metadata", "workspace").get(pk=source.pk)
+    if refusal := refuse_new_instance(source, metadata):
+        raise refusal
+    taken = taken_names(source)
+    name = name.strip() or rules.suggest_name(metadata, taken)
+    if refusal := rules.refuse_name(name, taken):
+        raise refusal
+    stored = {}
+    if copy_secrets_from is not None:
+        _check_copy(copy_secrets_from, source.workspace, metadata)
+        stored = copy_secrets_from.secrets
+    plain, secrets = clean_settings(metadata.options, settings or {}, stored)
+    instance = DestinationInstance.objects.create(
+        workspace=source.workspace,
+        source=source,
+        metadata=metadata,
+        name=name,
+        enabled=bool(enabled),
+        mode=rules.initial_mode(metadata),
+        settings=plain,
+        encrypted_secrets=crypto.encrypt_json(secrets),
+    )
+    source.bump_config_version()
+    audit.record(source.workspace, actor, "instance.created", instance, after=snapshot(instance))
+    return instance
+
+
+def _locked(instance: DestinationInstance) -> DestinationInstance:
+    """The instance, re-read under its source's lock: rule checks and writes see one state."""
+    Source.objects.select_for_update().filter(pk=instance.source_id).first()
+    return DestinationInstance.objects.select_related("source__metadata", "source__workspace", "metadata").get(
+        pk=instance.pk
+    )
+
+
+@transaction.atomic
+def rename_instance(instance: DestinationInstance, name: str, actor) -> DestinationInstance:
+    instance = _locked(instance)
+    if refusal := rules.refuse_name(name, taken_names(instance.source, exclude=instance)):
+        raise refusal
+    before = snapshot(instance)
+    instance.name = name.strip()
+    _touch(instance, ["name"])
+    audit.record(instance.workspace, actor, "instance.renamed", instance, before=before, after=snapshot(instance))
+    return instance
+
+
+@transaction.atomic
+def set_enabled(instance: DestinationInstance, enabled: bool, actor) -> DestinationInstance:
+    instance = _locked(instance)
+    if instance.enabled != bool(enabled):
+        before = snapshot(instance)
+        instance.enabled = bool(enabled)
+        _touch(instance, ["enabled"])
+        action = "instance.enabled" if enabled else "instance.disabled"
+        audit.record(instance.workspace, actor, action, instance, before=before, after=snapshot(instance))
+    return instance
+
+
+def refuse_mode(instance: DestinationInstance, mode: str) -> Refusal | None:
+    if mode == instance.mode:
+        return None
+    others = siblings(instance.source, instance.metadata, exclude=instance)
+    return rules.refuse_mode(instance.source.kind, instance.metadata, mode, others)
+
+
+@transaction.atomic
+def set_mode(instance: DestinationInstance, mode: str, actor) -> DestinationInstance:
+    instance = _locked(instance)
+    if refusal := refuse_mode(instance, mode):
+        raise refusal
+    if mode != instance.mode:
+        before = snapshot(instance)
+        instance.mode = mode
+        _touch(instance, ["mode"])
+        audit.record(instance.workspace, actor, "instance.mode_changed", instance, before=before, after=snapshot(instance))
+    return instance
+
+
+@transaction.atomic
+def update_settings(
+    instance: DestinationInstance,
+    submitted: dict,
+    actor,
+    *,
+    merge: bool = False,
+    copy_secrets_from: DestinationInstance | None = None,
+) -> DestinationInstance:
+    """Saves settings. ``merge`` keeps settings the caller did not send (the Public API's update)."""
+    instance = _locked(instance)
+    stored = old_secrets = instance.secrets
+    if copy_secrets_from is not None:
+        _check_copy(copy_secrets_from, instance.workspace, instance.metadata)
+        stored = copy_secrets_from.secrets
+    values = {**instance.settings, **submitted} if merge else submitted
+    plain, secrets = clean_settings(instance.metadata.options, values, stored)
+    before = snapshot(instance)
+    instance.settings = plain
+    instance.encrypted_secrets = crypto.encrypt_json(secrets)
+    _touch(instance, ["settings", "encrypted_secrets"])
+    after = snapshot(instance)
+    if after != before or secrets != old_secrets:
+        audit.record(instance.workspace, actor, "instance.settings_changed", instance, before=before, after=after)
+    return instance
+
+
+def _check_copy(other: DestinationInstance, workspace, metadata: DestinationMetadata) -> None:
+    if other.workspace_id != workspace.pk or other.metadata_id != metadata.pk:
+        raise Refusal(
+            f"Settings can be copied only from another {metadata.name} instance in this workspace.",
+            rule="copy-same-destination",
+            field="copy_from",
+        )
+
+
+@transaction.atomic
+def copy_settings(target: DestinationInstance, other: DestinationInstance, actor) -> DestinationInstance:
+    """Copy Settings From Other Destination: every setting, secrets included, server to server."""
+    _check_copy(other, target.workspace, target.metadata)
+    return update_settings(target, other.settings, actor, copy_secrets_from=other)
+
+
+@transaction.atomic
+def delete_instance(instance: DestinationInstance, actor) -> None:
+    instance = _locked(instance)
+    audit.record(instance.workspace, actor, "instance.deleted", instance, before=snapshot(instance))
+    instance.source.bump_config_version()
+    instance.delete()
