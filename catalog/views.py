@@ -5,9 +5,9 @@ from xml.sax.saxutils import escape
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_headers
 
 from catalog.models import DestinationMetadata, SourceMetadata
 from segapp.access import workspace_view
@@ -22,10 +22,9 @@ def _model(tab: str):
     return TABS[tab]
 
 
-@workspace_view()
-@vary_on_headers("HX-Request")
-def catalog_list(request, tab):
-    """The tab is in the URL; ``q`` and ``category`` narrow it. HTMX asks for the results alone."""
+def catalog_results_context(request, tab: str, entry_route: tuple[str, str] | None = None) -> dict:
+    """A tab's entries narrowed by ``q`` and ``category``, and the route that opens one entry
+    (the catalog's own entry page, or another flow's, e.g. Add Destination from a source)."""
     model = _model(tab)
     query = request.GET.get("q", "").strip()
     category = request.GET.get("category", "").strip()
@@ -34,13 +33,38 @@ def catalog_list(request, tab):
         entries = entries.filter(search_text__contains=query.lower())
     if category:
         entries = entries.filter(category_index__contains=f"|{category}|")
-    context = {"tab": tab, "entries": entries, "query": query, "category": category}
+
+    def categories():
+        # Every category appears in some entry's list; one query over that column builds the filter.
+        return sorted(
+            {c for cats in model.objects.values_list("categories", flat=True) for c in cats}
+        )
+
+    route_name, route_arg = entry_route or ("catalog:entry", tab)
+    return {
+        "tab": tab,
+        "entries": entries,
+        "query": query,
+        "category": category,
+        "categories": categories,
+        "entry_route_name": route_name,
+        "entry_route_arg": route_arg,
+    }
+
+
+def render_catalog(request, template: str, context: dict):
+    """The page, or just its results when HTMX asks for them (the search box and the filter)."""
     if request.htmx and request.htmx.target == "catalog-results":
-        return render(request, "catalog/_results.html", context)
-    # Every category appears in some entry's list; one query over that column builds the filter.
-    all_categories = model.objects.values_list("categories", flat=True)
-    context["categories"] = sorted({c for cats in all_categories for c in cats})
-    return render(request, "catalog/catalog.html", context)
+        template = "catalog/_results.html"
+    response = render(request, template, context)
+    response["Vary"] = "HX-Request, HX-Target, Cookie"
+    return response
+
+
+@workspace_view()
+def catalog_list(request, tab):
+    """The tab is in the URL; ``q`` and ``category`` narrow it."""
+    return render_catalog(request, "catalog/catalog.html", catalog_results_context(request, tab))
 
 
 @workspace_view()
@@ -48,7 +72,14 @@ def catalog_entry(request, tab, slug):
     entry = _model(tab).objects.filter(slug=slug).first()
     if entry is None:
         raise Http404("No such catalog entry")
-    return render(request, f"catalog/{tab[:-1]}_entry.html", {"tab": tab, "entry": entry})
+    if tab == "destinations":
+        configure_url = reverse(
+            "connections:instance-confirm-source", args=[request.workspace.slug, slug]
+        )
+    else:
+        configure_url = reverse("connections:source-create", args=[request.workspace.slug, slug])
+    context = {"tab": tab, "entry": entry, "configure_url": configure_url}
+    return render(request, f"catalog/{tab[:-1]}_entry.html", context)
 
 
 _PALETTE = ["#2f6f4f", "#3b5bdb", "#9c36b5", "#c2255c", "#e8590c", "#0b7285", "#5c940d", "#364fc7"]

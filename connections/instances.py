@@ -20,7 +20,9 @@ def taken_names(source: Source, exclude: DestinationInstance | None = None) -> s
     return set(names.values_list("name", flat=True))
 
 
-def siblings(source: Source, metadata: DestinationMetadata, exclude: DestinationInstance | None = None):
+def siblings(
+    source: Source, metadata: DestinationMetadata, exclude: DestinationInstance | None = None
+):
     found = DestinationInstance.objects.filter(source=source, metadata=metadata)
     if exclude is not None:
         found = found.exclude(pk=exclude.pk)
@@ -36,7 +38,9 @@ def other_warehouses(workspace, metadata: DestinationMetadata) -> int:
     sources counts once: each source needs its own instance, but it is still one warehouse."""
     if metadata.kind != DestinationKind.WAREHOUSE:
         return 0
-    connected = DestinationInstance.objects.filter(workspace=workspace, metadata__kind=DestinationKind.WAREHOUSE)
+    connected = DestinationInstance.objects.filter(
+        workspace=workspace, metadata__kind=DestinationKind.WAREHOUSE
+    )
     return connected.exclude(metadata=metadata).values("metadata").distinct().count()
 
 
@@ -105,7 +109,9 @@ def create_instance(
 ) -> DestinationInstance:
     """Connects ``metadata`` to ``source``. ``copy_secrets_from`` supplies the secrets the caller did
     not type (Copy Settings From Other Destination), so they never travel through the browser."""
-    source = Source.objects.select_for_update().select_related("metadata", "workspace").get(pk=source.pk)
+    source = (
+        Source.objects.select_for_update().select_related("metadata", "workspace").get(pk=source.pk)
+    )
     if refusal := refuse_new_instance(source, metadata):
         raise refusal
     taken = taken_names(source)
@@ -135,9 +141,9 @@ def create_instance(
 def _locked(instance: DestinationInstance) -> DestinationInstance:
     """The instance, re-read under its source's lock: rule checks and writes see one state."""
     Source.objects.select_for_update().filter(pk=instance.source_id).first()
-    return DestinationInstance.objects.select_related("source__metadata", "source__workspace", "metadata").get(
-        pk=instance.pk
-    )
+    return DestinationInstance.objects.select_related(
+        "source__metadata", "source__workspace", "metadata"
+    ).get(pk=instance.pk)
 
 
 @transaction.atomic
@@ -148,7 +154,14 @@ def rename_instance(instance: DestinationInstance, name: str, actor) -> Destinat
     before = snapshot(instance)
     instance.name = name.strip()
     _touch(instance, ["name"])
-    audit.record(instance.workspace, actor, "instance.renamed", instance, before=before, after=snapshot(instance))
+    audit.record(
+        instance.workspace,
+        actor,
+        "instance.renamed",
+        instance,
+        before=before,
+        after=snapshot(instance),
+    )
     return instance
 
 
@@ -160,7 +173,9 @@ def set_enabled(instance: DestinationInstance, enabled: bool, actor) -> Destinat
         instance.enabled = bool(enabled)
         _touch(instance, ["enabled"])
         action = "instance.enabled" if enabled else "instance.disabled"
-        audit.record(instance.workspace, actor, action, instance, before=before, after=snapshot(instance))
+        audit.record(
+            instance.workspace, actor, action, instance, before=before, after=snapshot(instance)
+        )
     return instance
 
 
@@ -180,7 +195,14 @@ def set_mode(instance: DestinationInstance, mode: str, actor) -> DestinationInst
         before = snapshot(instance)
         instance.mode = mode
         _touch(instance, ["mode"])
-        audit.record(instance.workspace, actor, "instance.mode_changed", instance, before=before, after=snapshot(instance))
+        audit.record(
+            instance.workspace,
+            actor,
+            "instance.mode_changed",
+            instance,
+            before=before,
+            after=snapshot(instance),
+        )
     return instance
 
 
@@ -207,7 +229,14 @@ def update_settings(
     _touch(instance, ["settings", "encrypted_secrets"])
     after = snapshot(instance)
     if after != before or secrets != old_secrets:
-        audit.record(instance.workspace, actor, "instance.settings_changed", instance, before=before, after=after)
+        audit.record(
+            instance.workspace,
+            actor,
+            "instance.settings_changed",
+            instance,
+            before=before,
+            after=after,
+        )
     return instance
 
 
@@ -221,7 +250,9 @@ def _check_copy(other: DestinationInstance, workspace, metadata: DestinationMeta
 
 
 @transaction.atomic
-def copy_settings(target: DestinationInstance, other: DestinationInstance, actor) -> DestinationInstance:
+def copy_settings(
+    target: DestinationInstance, other: DestinationInstance, actor
+) -> DestinationInstance:
     """Copy Settings From Other Destination: every setting, secrets included, server to server."""
     _check_copy(other, target.workspace, target.metadata)
     return update_settings(target, other.settings, actor, copy_secrets_from=other)

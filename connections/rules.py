@@ -66,7 +66,11 @@ def refuse_new_instance(
         )
     if metadata.kind == DestinationKind.WAREHOUSE:
         if siblings.total:
-            return Refusal(f"This source already sends to {name}.", rule="warehouse-once-per-source", status=409)
+            return Refusal(
+                f"This source already sends to {name}.",
+                rule="warehouse-once-per-source",
+                status=409,
+            )
         if plan in ONE_WAREHOUSE_PLANS and other_warehouses:
             return Refusal(
                 "Free and Team workspaces connect one warehouse; upgrade to Business for more.",
@@ -83,7 +87,9 @@ def refuse_new_instance(
     if not siblings.total:
         return None
     if metadata.kind == DestinationKind.DATA_LAKE:
-        return Refusal("A source can send to one data lake only.", rule="data-lake-single", status=409)
+        return Refusal(
+            "A source can send to one data lake only.", rule="data-lake-single", status=409
+        )
     if metadata.is_device_only:
         return Refusal(
             f"{name} runs only in device mode, so a source can have one instance of it.",
@@ -112,11 +118,17 @@ def refuse_new_instance(
     return None
 
 
-def refuse_mode(source_kind: str, metadata: DestinationMetadata, mode: str, siblings: Siblings) -> Refusal | None:
+def refuse_mode(
+    source_kind: str, metadata: DestinationMetadata, mode: str, siblings: Siblings
+) -> Refusal | None:
     """May an instance of ``metadata`` on a source of this kind run in ``mode``?"""
     if mode == ConnectionMode.DEVICE:
         if not metadata.offers_device:
-            return Refusal(f"{metadata.name} does not run in device mode.", rule="mode-not-offered", field="mode")
+            return Refusal(
+                f"{metadata.name} does not run in device mode.",
+                rule="mode-not-offered",
+                field="mode",
+            )
         if source_kind in CLOUD_MODE_ONLY:
             return Refusal(
                 f"{SourceKind(source_kind).label} sources send data in cloud mode only.",
@@ -134,7 +146,9 @@ def refuse_mode(source_kind: str, metadata: DestinationMetadata, mode: str, sibl
         return None
     if mode == ConnectionMode.CLOUD:
         if not metadata.offers_cloud:
-            return Refusal(f"{metadata.name} runs only in device mode.", rule="mode-not-offered", field="mode")
+            return Refusal(
+                f"{metadata.name} runs only in device mode.", rule="mode-not-offered", field="mode"
+            )
         if siblings.cloud >= MAX_CLOUD_INSTANCES_PER_SOURCE:
             return Refusal(
                 f"A source can have at most {MAX_CLOUD_INSTANCES_PER_SOURCE} cloud-mode instances of {metadata.name}.",
@@ -151,7 +165,9 @@ def refuse_name(name: str, taken: set[str]) -> Refusal | None:
     if not name.strip():
         return Refusal("Give the instance a name.", rule="instance-name-required", field="name")
     if len(name.strip()) > 100:
-        return Refusal("Keep the name within 100 characters.", rule="instance-name-length", field="name")
+        return Refusal(
+            "Keep the name within 100 characters.", rule="instance-name-length", field="name"
+        )
     if name.strip().casefold() in {t.casefold() for t in taken}:
         return Refusal(
             f"This source already has an instance named “{name.strip()}”; choose another name.",

@@ -13,7 +13,9 @@ class SettingsInvalid(Refusal):
 
     def __init__(self, errors: dict[str, str]):
         first = next(iter(errors))
-        super().__init__(f"{first}: {errors[first]}", rule="settings-invalid", field=f"settings.{first}")
+        super().__init__(
+            f"{first}: {errors[first]}", rule="settings-invalid", field=f"settings.{first}"
+        )
         self.errors = errors
 
 
@@ -58,7 +60,9 @@ def clean_settings(options: list[dict], submitted: dict, stored_secrets: dict) -
     Settings not submitted take their default (plain) or stored value (secrets).
     """
     by_name = {option["name"]: option for option in options}
-    errors = {name: "Not a setting of this destination." for name in submitted if name not in by_name}
+    errors = {
+        name: "Not a setting of this destination." for name in submitted if name not in by_name
+    }
     plain, secrets = {}, {}
     for name, option in by_name.items():
         value = submitted.get(name)

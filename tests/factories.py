@@ -36,7 +36,9 @@ def make_source(workspace, slug: str = "javascript", name: str = ""):
     from connections.sources import create_source
 
     metadata = SourceMetadata.objects.get(slug=slug)
-    return create_source(workspace, metadata, actor=None, name=name or f"{metadata.name} {next(_seq)}")
+    return create_source(
+        workspace, metadata, actor=None, name=name or f"{metadata.name} {next(_seq)}"
+    )
 
 
 SAMPLE_VALUES = {
@@ -58,7 +60,9 @@ def required_settings(metadata) -> dict:
     }
 
 
-def make_instance(source, slug: str = "webhooks", name: str = "", settings: dict | None = None, **kwargs):
+def make_instance(
+    source, slug: str = "webhooks", name: str = "", settings: dict | None = None, **kwargs
+):
     """An instance created through the real operation (and its rules)."""
     from catalog.models import DestinationMetadata
     from connections.instances import create_instance

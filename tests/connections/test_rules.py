@@ -47,7 +47,10 @@ def test_hybrid_destination_allows_25_cloud_instances_on_web_and_server(source_o
 def test_hybrid_destination_is_single_on_mobile_and_project(source_of, kind):
     source = source_of(kind)
     make_instance(source, "amplitude")
-    assert "cloud mode only" in refused("mobile-hybrid-single", source, "amplitude", name="Second").message
+    assert (
+        "cloud mode only"
+        in refused("mobile-hybrid-single", source, "amplitude", name="Second").message
+    )
 
 
 @pytest.mark.parametrize("kind", ["mobile", "project"])
@@ -128,7 +131,9 @@ def test_duplicate_name_is_refused_and_rename_to_a_free_name_is_allowed(source_o
         instances.rename_instance(second, "ORDERS", None)
     assert caught.value.rule == "instance-name-unique" and caught.value.field == "name"
     assert instances.rename_instance(second, "Sign-ups EU", None).name == "Sign-ups EU"
-    assert instances.rename_instance(first, "orders", None).name == "orders"  # its own name, recased
+    assert (
+        instances.rename_instance(first, "orders", None).name == "orders"
+    )  # its own name, recased
 
 
 def test_same_name_on_another_source_is_fine(source_of):

@@ -1,0 +1,48 @@
+from django.urls import path
+
+from connections.views import instances, sources
+
+app_name = "connections"
+
+W = "w/<slug:workspace_slug>/"
+SOURCE = W + "sources/<str:source_id>/"
+INSTANCE = W + "destinations/<str:instance_id>/"
+
+urlpatterns = [
+    path(W + "sources/", sources.source_list, name="source-list"),
+    path(W + "sources/new/<slug:catalog_slug>/", sources.source_create, name="source-create"),
+    path(SOURCE, sources.source_detail, name="source-detail"),
+    path(SOURCE + "toggle/", sources.source_toggle, name="source-toggle"),
+    path(SOURCE + "delete/", sources.source_delete, name="source-delete"),
+    path(SOURCE + "write-keys/", sources.write_key_add, name="write-key-add"),
+    path(
+        SOURCE + "write-keys/<int:key_id>/delete/",
+        sources.write_key_delete,
+        name="write-key-delete",
+    ),
+    path(
+        SOURCE + "add-destination/", instances.source_add_destination, name="source-add-destination"
+    ),
+    path(
+        SOURCE + "add-destination/<slug:slug>/",
+        instances.source_add_destination,
+        name="source-add-destination-entry",
+    ),
+    path(W + "destinations/", instances.instance_list, name="instance-list"),
+    path(
+        W + "destinations/new/<slug:slug>/",
+        instances.confirm_source,
+        name="instance-confirm-source",
+    ),
+    path(
+        W + "destinations/new/<slug:slug>/<str:source_id>/",
+        instances.instance_create,
+        name="instance-create",
+    ),
+    path(INSTANCE, instances.instance_detail, name="instance-detail"),
+    path(INSTANCE + "toggle/", instances.instance_toggle, name="instance-toggle"),
+    path(INSTANCE + "rename/", instances.instance_rename, name="instance-rename"),
+    path(INSTANCE + "mode/", instances.instance_mode, name="instance-mode"),
+    path(INSTANCE + "settings/", instances.instance_settings, name="instance-settings"),
+    path(INSTANCE + "delete/", instances.instance_delete, name="instance-delete"),
+]

@@ -1,0 +1,126 @@
+"""Source pages: list, create from the source catalog, the source page, write keys, delete."""
+
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_http_methods, require_POST
+
+from catalog.models import SourceMetadata
+from connections import sources
+from connections.forms import SourceForm
+from connections.models import Source, WriteKey
+from segapp.access import get_in_workspace, workspace_view
+from segapp.forms import add_refusal
+from segapp.refusal import Refusal
+
+
+def source_in_workspace(request, source_id) -> Source:
+    return get_in_workspace(
+        Source.objects.select_related("metadata"), request.workspace, pk=source_id
+    )
+
+
+@workspace_view()
+def source_list(request):
+    rows = request.workspace.sources.select_related("metadata").annotate(
+        instance_count=Count("instances")
+    )
+    return render(request, "connections/sources.html", {"sources": rows})
+
+
+@workspace_view()
+@require_http_methods(["GET", "POST"])
+def source_create(request, catalog_slug):
+    metadata = get_object_or_404(SourceMetadata, slug=catalog_slug)
+    initial = {"name": metadata.name, "slug": slugify(metadata.name)}
+    form = SourceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            source = sources.create_source(
+                request.workspace, metadata, request.user, **form.cleaned_data
+            )
+        except Refusal as refusal:
+            add_refusal(form, refusal)
+        else:
+            return redirect("connections:source-detail", request.workspace.slug, source.pk)
+    return render(request, "connections/source_create.html", {"form": form, "entry": metadata})
+
+
+def _render_source(request, source, form=None, key_error=None):
+    context = {
+        "source": source,
+        "form": form or SourceForm(initial={"name": source.name, "slug": source.slug}),
+        "write_keys": source.write_keys.all(),
+        "instances": source.instances.select_related("metadata"),
+        "key_error": key_error,
+    }
+    return render(request, "connections/source.html", context)
+
+
+@workspace_view()
+@require_http_methods(["GET", "POST"])
+def source_detail(request, source_id):
+    source = source_in_workspace(request, source_id)
+    form = None
+    if request.method == "POST":
+        form = SourceForm(request.POST)
+        if form.is_valid():
+            try:
+                sources.update_source(source, request.user, **form.cleaned_data)
+            except Refusal as refusal:
+                add_refusal(form, refusal)
+            else:
+                return redirect("connections:source-detail", request.workspace.slug, source.pk)
+    return _render_source(request, source, form)
+
+
+@workspace_view()
+@require_POST
+def source_toggle(request, source_id):
+    source = source_in_workspace(request, source_id)
+    source = sources.update_source(
+        source, request.user, enabled=request.POST.get("enabled") == "true"
+    )
+    if request.htmx:
+        return render(request, "connections/_source_toggle.html", {"source": source})
+    return redirect("connections:source-detail", request.workspace.slug, source.pk)
+
+
+@workspace_view()
+@require_POST
+def write_key_add(request, source_id):
+    source = source_in_workspace(request, source_id)
+    sources.add_write_key(source, request.user)
+    return _write_keys_or_page(request, source)
+
+
+@workspace_view()
+@require_POST
+def write_key_delete(request, source_id, key_id):
+    source = source_in_workspace(request, source_id)
+    key = get_object_or_404(WriteKey, pk=key_id, source=source)
+    error = None
+    try:
+        sources.delete_write_key(key, request.user)
+    except Refusal as refusal:
+        error = refusal.message
+    return _write_keys_or_page(request, source, error)
+
+
+def _write_keys_or_page(request, source, error=None):
+    if request.htmx:
+        context = {"source": source, "write_keys": source.write_keys.all(), "key_error": error}
+        return render(request, "connections/_write_keys.html", context)
+    if error:
+        return _render_source(request, source, key_error=error)
+    return redirect("connections:source-detail", request.workspace.slug, source.pk)
+
+
+@workspace_view()
+@require_http_methods(["GET", "POST"])
+def source_delete(request, source_id):
+    source = source_in_workspace(request, source_id)
+    if request.method == "POST":
+        sources.delete_source(source, request.user)
+        return redirect("connections:source-list", request.workspace.slug)
+    return render(request, "connections/source_delete.html", {"source": source})
