@@ -3,6 +3,7 @@ apply and every change is audited; what is not safe to change is read-only here.
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import transaction
 
 from segapp import tokens, workspaces
 from segapp.models import ApiToken, AuditEntry, Membership, User, WorkerPing, Workspace
@@ -24,8 +25,10 @@ class RefusalAwareAdmin(admin.ModelAdmin):
     """Shows a rule's refusal as an error message instead of a server error."""
 
     def save_or_refuse(self, request, action):
+        """Runs ``action`` (one or more operations) all-or-nothing."""
         try:
-            action()
+            with transaction.atomic():
+                action()
         except Refusal as refusal:
             self.message_user(request, refusal.message, messages.ERROR)
 

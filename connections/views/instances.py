@@ -160,6 +160,10 @@ def _page_or_fragment(request, instance, fragment, **extra):
 @workspace_view()
 def instance_detail(request, instance_id):
     instance = instance_in_workspace(request, instance_id)
+    if request.htmx and request.htmx.target == "instance-summary":
+        # Refreshed on ``instanceChanged`` after a change made by another fragment.
+        context = {"instance": instance, "entry": instance.metadata, "source": instance.source}
+        return render(request, "connections/_instance_summary.html", context)
     return render(request, "connections/instance.html", _instance_context(request, instance))
 
 

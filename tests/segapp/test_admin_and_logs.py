@@ -79,3 +79,41 @@ def test_catalog_admin_is_searchable_and_read_only(staff_client, catalog):
     entry = DestinationMetadata.objects.get(slug="webhooks")
     url = reverse("admin:catalog_destinationmetadata_change", args=[entry.pk])
     assert staff_client.post(url, {"name": "Renamed"}).status_code == 403
+
+
+def test_instance_admin_masks_secrets_and_applies_the_rules(staff_client, catalog, workspace):
+    from connections.models import DestinationInstance
+    from tests.factories import make_instance, make_source
+
+    source = make_source(workspace)
+    device = make_instance(source, "amplitude", name="US", settings={"secretKey": "very-secret"})
+    make_instance(source, "amplitude", name="EU")
+    from connections.instances import set_mode
+
+    set_mode(DestinationInstance.objects.get(name="EU"), "device", None)
+    url = reverse("admin:connections_destinationinstance_change", args=[device.pk])
+    page = staff_client.get(url).content.decode()
+    assert "very-secret" not in page and "••••••••" in page
+    response = staff_client.post(
+        url, {"name": "US", "mode": "device", "enabled": "on"}, follow=True
+    )
+    assert (
+        "Only one instance of Amplitude per source can run in device mode"
+        in response.content.decode()
+    )
+    device.refresh_from_db()
+    assert device.mode == "cloud"
+    listing = staff_client.get(
+        reverse("admin:connections_destinationinstance_changelist"),
+        {"q": "amplitude", "mode": "cloud"},
+    )
+    assert listing.status_code == 200 and "very-secret" not in listing.content.decode()
+
+
+def test_source_admin_search_finds_a_write_key(staff_client, catalog, workspace):
+    from tests.factories import make_source
+
+    source = make_source(workspace, name="Findable")
+    key = source.write_keys.get().key
+    listing = staff_client.get(reverse("admin:connections_source_changelist"), {"q": key})
+    assert "Findable" in listing.content.decode()

@@ -1,0 +1,131 @@
+"""Support screens for sources and destination instances. Edits go through the same operations
+(and rules) as the console; secret settings appear masked."""
+
+from django.contrib import admin
+
+from connections import instances, sources
+from connections.models import DestinationInstance, Source, WriteKey
+from segapp.admin import RefusalAwareAdmin
+
+
+class WriteKeyInline(admin.TabularInline):
+    model = WriteKey
+    extra = 0
+    fields = ["key", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Source)
+class SourceAdmin(RefusalAwareAdmin):
+    list_display = ["name", "slug", "id", "workspace", "metadata", "enabled", "created_at"]
+    search_fields = ["name", "slug", "id", "workspace__name", "workspace__slug", "write_keys__key"]
+    list_filter = ["enabled", "metadata__kind"]
+    list_select_related = ["workspace", "metadata"]
+    fields = [
+        "id",
+        "workspace",
+        "metadata",
+        "name",
+        "slug",
+        "enabled",
+        "config_version",
+        "created_at",
+    ]
+    readonly_fields = ["id", "workspace", "metadata", "config_version", "created_at"]
+    inlines = [WriteKeyInline]
+
+    def has_add_permission(self, request):
+        return False  # sources are created from the source catalog (console or Public API)
+
+    def save_model(self, request, obj, form, change):
+        current = Source.objects.select_related("workspace").get(pk=obj.pk)
+        self.save_or_refuse(
+            request,
+            lambda: sources.update_source(
+                current, request.user, name=obj.name, slug=obj.slug, enabled=obj.enabled
+            ),
+        )
+
+    def delete_model(self, request, obj):
+        sources.delete_source(obj, request.user)
+
+    def delete_queryset(self, request, queryset):
+        for source in queryset:
+            sources.delete_source(source, request.user)
+
+
+@admin.register(DestinationInstance)
+class DestinationInstanceAdmin(RefusalAwareAdmin):
+    list_display = [
+        "name",
+        "id",
+        "metadata",
+        "source",
+        "workspace",
+        "mode",
+        "enabled",
+        "updated_at",
+    ]
+    search_fields = [
+        "name",
+        "id",
+        "metadata__name",
+        "source__name",
+        "workspace__name",
+        "workspace__slug",
+    ]
+    list_filter = ["enabled", "mode", "metadata__kind"]
+    list_select_related = ["metadata", "source", "workspace"]
+    fields = [
+        "id",
+        "workspace",
+        "source",
+        "metadata",
+        "name",
+        "enabled",
+        "mode",
+        "masked_settings",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = [
+        "id",
+        "workspace",
+        "source",
+        "metadata",
+        "masked_settings",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False  # the add flows check the multi-instance rules with the user in front of them
+
+    @admin.display(description="Settings (secrets masked)")
+    def masked_settings(self, obj):
+        return obj.masked_settings()
+
+    def save_model(self, request, obj, form, change):
+        current = DestinationInstance.objects.get(pk=obj.pk)
+
+        def apply():
+            instance = (
+                instances.rename_instance(current, obj.name, request.user)
+                if obj.name != current.name
+                else current
+            )
+            instance = instances.set_mode(instance, obj.mode, request.user)
+            instances.set_enabled(instance, obj.enabled, request.user)
+
+        self.save_or_refuse(request, apply)
+
+    def delete_model(self, request, obj):
+        instances.delete_instance(obj, request.user)
+
+    def delete_queryset(self, request, queryset):
+        for instance in queryset:
+            instances.delete_instance(instance, request.user)
