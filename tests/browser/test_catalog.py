@@ -30,10 +30,10 @@ def test_category_filter_and_tab_switch(catalog_page):
     page = catalog_page
     page.get_by_label("Category").select_option("Warehouses")
     expect(cards(page)).to_have_text(["BigQuery", "Postgres", "Redshift", "Snowflake"])
-    page.get_by_role("link", name="Sources", exact=True).click()
-    expect(page.get_by_role("link", name="Sources", exact=True)).to_have_attribute(
-        "aria-current", "page"
-    )
+    page.get_by_role("navigation", name="Catalog tabs").get_by_role("link", name="Sources").click()
+    expect(
+        page.get_by_role("navigation", name="Catalog tabs").get_by_role("link", name="Sources")
+    ).to_have_attribute("aria-current", "page")
     expect(page.get_by_label("Search sources")).to_be_visible()
     assert page.url.endswith("/catalog/sources/")
 
@@ -42,7 +42,7 @@ def test_customer_shows_customer_io_on_both_tabs(catalog_page):
     page = catalog_page
     page.get_by_label("Search destinations").fill("customer")
     expect(cards(page).get_by_text("Customer.io", exact=True)).to_have_count(1)
-    page.get_by_role("link", name="Sources", exact=True).click()
+    page.get_by_role("navigation", name="Catalog tabs").get_by_role("link", name="Sources").click()
     page.get_by_label("Search sources").fill("customer")
     expect(cards(page).get_by_text("Customer.io", exact=True)).to_have_count(1)
 
@@ -54,7 +54,7 @@ def test_entry_page_from_the_results(catalog_page):
     page.get_by_role("link", name="Hotjar").click()
     expect(page.get_by_role("heading", name="Hotjar")).to_be_visible()
     expect(page.get_by_text("Device mode only").first).to_be_visible()
-    expect(page.get_by_role("button", name="Configure Hotjar")).to_be_visible()
+    expect(page.get_by_role("link", name="Configure Hotjar")).to_be_visible()
 
 
 def test_search_works_without_javascript(browser, live_server, owner, workspace, catalog):
