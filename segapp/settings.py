@@ -44,6 +44,11 @@ ALLOWED_HOSTS = env_list("SEGAPP_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::
 CSRF_TRUSTED_ORIGINS = env_list("SEGAPP_CSRF_TRUSTED_ORIGINS", [])
 # Destinations on private/loopback addresses are refused unless this is on (SSRF guard).
 EGRESS_ALLOW_PRIVATE = env_bool("SEGAPP_EGRESS_ALLOW_PRIVATE", EMBEDDED)
+# Delivery: short timeouts keep one slow tool from holding a worker; retries span this window.
+DELIVERY_CONNECT_TIMEOUT = env_int("SEGAPP_DELIVERY_CONNECT_TIMEOUT", 3)
+DELIVERY_READ_TIMEOUT = env_int("SEGAPP_DELIVERY_READ_TIMEOUT", 10)
+DELIVERY_MAX_RESPONSE_BYTES = env_int("SEGAPP_DELIVERY_MAX_RESPONSE_BYTES", 64 * 1024)
+DELIVERY_RETRY_WINDOW = env_int("SEGAPP_DELIVERY_RETRY_WINDOW", 4 * 60 * 60)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -55,3 +55,13 @@ def catalog(db):
     from catalog.loader import load_catalog
 
     load_catalog()
+
+
+@pytest.fixture
+def sink():
+    """An HTTP server on 127.0.0.1 that records requests (see tests/sinks.py)."""
+    from tests.sinks import Sink
+
+    server = Sink()
+    yield server
+    server.close()

@@ -1,0 +1,10 @@
+"""The adapter for each catalog entry that Segapp delivers to in cloud mode."""
+
+from delivery.adapters.base import Adapter
+from delivery.adapters.webhooks import WebhooksAdapter
+
+ADAPTERS: dict[str, type[Adapter]] = {adapter.slug: adapter for adapter in [WebhooksAdapter]}
+
+
+def adapter_for(slug: str) -> type[Adapter] | None:
+    return ADAPTERS.get(slug)

@@ -1,0 +1,104 @@
+"""What every destination adapter is: Segment messages in, HTTP requests out, and a verdict on
+the tool's response.
+
+An adapter never sends and never decides what happens next: ``delivery/sender.py`` sends what
+``build`` prepares, and ``delivery/retries.py`` turns each ``Verdict`` into delivered, a retry
+later, a discard or a dead letter. Adding a tool: see ``delivery/adapters/README.md``.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import ClassVar
+
+
+class Verdict(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"  # 429, 5xx, timeouts, connection errors: the tool may take it later
+    DISCARD = "discard"  # any other 4xx: sending again would fail again
+
+
+@dataclass
+class PreparedRequest:
+    """One HTTP request for the tool, carrying the messages it delivers."""
+
+    method: str
+    url: str
+    body: bytes
+    message_ids: list[str]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Unsupported:
+    """A message the tool cannot take (e.g. ``alias`` for a tool without aliases): counted as
+    filtered with this reason, never as an error."""
+
+    message_id: str
+    reason: str
+
+
+@dataclass
+class Result:
+    """The verdict on one request, per message where a batch can partly fail."""
+
+    verdict: Verdict
+    reason: str
+    retry_after: float | None = None
+    # For batched tools that report per-message failures: message id → (verdict, reason).
+    per_message: dict[str, tuple[Verdict, str]] = field(default_factory=dict)
+
+
+def verdict_for_status(status: int) -> Verdict:
+    if 200 <= status < 300:
+        return Verdict.DELIVERED
+    if status == 429 or status >= 500:
+        return Verdict.RETRY
+    return Verdict.DISCARD
+
+
+class Adapter:
+    """Base class. Subclasses set ``slug`` (the catalog entry) and ``default_endpoint``."""
+
+    slug: ClassVar[str]
+    default_endpoint: ClassVar[str] = ""
+    # How many messages one request may carry; 1 for tools without a batch API.
+    batch_size: ClassVar[int] = 1
+    supported_types: ClassVar[frozenset[str]] = frozenset(
+        {"identify", "track", "page", "screen", "group", "alias"}
+    )
+
+    def __init__(self, settings: dict, endpoint: str | None = None):
+        self.settings = settings
+        self.endpoint = (endpoint or settings.get("endpoint") or self.default_endpoint).rstrip("/")
+
+    def unsupported_reason(self, message: dict) -> str | None:
+        if message.get("type") not in self.supported_types:
+            return f"{message.get('type')} calls are not supported by this destination"
+        return None
+
+    def build(self, messages: list[dict]) -> tuple[list[PreparedRequest], list[Unsupported]]:
+        """Requests for the supported messages, and the unsupported ones with their reasons."""
+        supported, unsupported = [], []
+        for message in messages:
+            reason = self.unsupported_reason(message)
+            if reason:
+                unsupported.append(Unsupported(message["messageId"], reason))
+            else:
+                supported.append(message)
+        requests = []
+        for start in range(0, len(supported), self.batch_size):
+            requests.extend(self.build_requests(supported[start : start + self.batch_size]))
+        return requests, unsupported
+
+    def build_requests(self, messages: list[dict]) -> list[PreparedRequest]:
+        raise NotImplementedError
+
+    def interpret(self, request: PreparedRequest, status: int, body: bytes) -> Result:
+        """The default reading of a response: by status code alone."""
+        verdict = verdict_for_status(status)
+        reason = (
+            ""
+            if verdict == Verdict.DELIVERED
+            else f"HTTP {status}: {body[:300].decode(errors='replace')}"
+        )
+        return Result(verdict, reason)
