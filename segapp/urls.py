@@ -31,6 +31,7 @@ segapp_patterns = [
 urlpatterns = [
     path("", include((segapp_patterns, "segapp"))),
     path("", include("catalog.urls")),
+    path("", include("delivery.urls")),
     path("api/", include("segapp.api.urls")),
     path("admin/", admin.site.urls),
 ]
