@@ -1,6 +1,7 @@
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from delivery import views
 from delivery.ingest import http
 
 app_name = "delivery"
@@ -16,5 +17,10 @@ urlpatterns = [
     *(
         path(p.lstrip("/"), tracking_endpoint, {"endpoint": e}, name=f"tracking-{e}")
         for p, e in http.PATHS.items()
+    ),
+    path(
+        "w/<slug:workspace_slug>/sources/<str:source_id>/debugger/",
+        views.source_debugger,
+        name="debugger",
     ),
 ]
