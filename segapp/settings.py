@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "segapp.logging.RequestLogMiddleware",
+    # Answers /v1/{batch,track,…} here, before sessions, CSRF and auth (delivery/ingest/).
+    "delivery.ingest.middleware.TrackingApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -184,6 +186,33 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
+
+# Tracking API and routing (delivery/). The tracking API publishes a routing task after its
+# events are committed; when the broker is down the sweeper sends it later, so publishing must
+# fail fast rather than retry for seconds (kombu's default) while the client waits.
+if not CELERY_BROKER_URL.startswith("filesystem"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.1,
+        "interval_max": 0.1,
+    }
+    if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        CELERY_BROKER_TRANSPORT_OPTIONS |= {"socket_connect_timeout": 1, "socket_timeout": 5}
+# Seconds: how often the sweeper runs, and how long a batch may wait for its routing task
+# before the sweeper sends another.
+ROUTING_SWEEP_INTERVAL = env_int("SEGAPP_ROUTING_SWEEP_INTERVAL", 15)
+ROUTING_SWEEP_GRACE = env_int("SEGAPP_ROUTING_SWEEP_GRACE", 30)
+if ROUTING_SWEEP_INTERVAL < 1 or ROUTING_SWEEP_GRACE < 1:
+    raise ImproperlyConfigured("SEGAPP_ROUTING_SWEEP_INTERVAL and _GRACE must be at least 1")
+CELERY_BEAT_SCHEDULE["delivery-requeue-unrouted-batches"] = {
+    "task": "delivery.tasks.requeue_unrouted_batches",
+    "schedule": ROUTING_SWEEP_INTERVAL,
+}
+CELERY_BEAT_SCHEDULE["delivery-prune-seen-messages"] = {
+    "task": "delivery.tasks.prune_seen_messages",
+    "schedule": 3600,
+}
 
 LOGGING = {
     "version": 1,

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include((segapp_patterns, "segapp"))),
     path("", include("catalog.urls")),
     path("", include("connections.urls")),
+    path("", include("delivery.urls")),
     path("api/", include("segapp.api.urls")),
     path("admin/", admin.site.urls),
 ]

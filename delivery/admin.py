@@ -1,0 +1,89 @@
+"""Support screens for the archive. Everything is read-only: payloads are what a client sent and
+what destinations receive, so nobody edits them here; a stuck batch can be re-sent to routing."""
+
+import orjson
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from delivery.models import Event, IngestBatch, RejectedMessage, SeenMessage
+from delivery.tasks import queue_routing
+from segapp.admin import ReadOnlyAdmin
+
+
+class ArchiveAdmin(ReadOnlyAdmin):
+    # These tables grow without bound: skip the unfiltered COUNT(*) on every list page.
+    show_full_result_count = False
+    list_select_related = ["source"]
+    list_per_page = 50
+
+    @admin.display(description="payload")
+    def pretty_payload(self, obj):
+        try:
+            text = orjson.dumps(orjson.loads(obj.payload), option=orjson.OPT_INDENT_2).decode()
+        except orjson.JSONDecodeError:
+            text = obj.payload
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+
+
+class RoutedFilter(admin.SimpleListFilter):
+    title = "routed"
+    parameter_name = "routed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Routed"), ("no", "Not routed yet")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(routed_at__isnull=self.value() == "no")
+        return queryset
+
+
+@admin.register(IngestBatch)
+class IngestBatchAdmin(ArchiveAdmin):
+    list_display = [
+        "id",
+        "source",
+        "received_at",
+        "event_count",
+        "duplicate_count",
+        "rejected_count",
+        "queued_at",
+        "routed_at",
+    ]
+    list_filter = [RoutedFilter, "received_at"]
+    search_fields = ["=id", "=source__id", "source__name"]
+    actions = ["send_to_routing"]
+
+    @admin.action(description="Send the selected unrouted batches to routing again")
+    def send_to_routing(self, request, queryset):
+        # Safe at any time: the routing task claims the batch and skips it once routed.
+        ids = list(queryset.filter(routed_at__isnull=True).values_list("pk", flat=True))
+        sent = sum(queue_routing(batch_id) for batch_id in ids)
+        level = messages.SUCCESS if sent == len(ids) else messages.ERROR
+        self.message_user(request, f"Sent {sent} of {len(ids)} unrouted batches.", level)
+
+
+@admin.register(Event)
+class EventAdmin(ArchiveAdmin):
+    list_display = ["id", "type", "event_name", "user_id", "message_id", "source", "received_at"]
+    list_filter = ["type", "received_at"]
+    # Exact matches: a substring search would scan the whole archive.
+    search_fields = ["=message_id", "=user_id", "=anonymous_id", "=event_name", "=batch__id"]
+    exclude = ["payload"]
+    readonly_fields = ["pretty_payload"]
+
+
+@admin.register(RejectedMessage)
+class RejectedMessageAdmin(ArchiveAdmin):
+    list_display = ["id", "code", "reason", "type", "message_id", "source", "received_at"]
+    list_filter = ["code", "type", "received_at"]
+    search_fields = ["=message_id", "reason", "=batch__id"]
+    exclude = ["payload"]
+    readonly_fields = ["pretty_payload"]
+
+
+@admin.register(SeenMessage)
+class SeenMessageAdmin(ArchiveAdmin):
+    list_display = ["message_id", "source", "received_at"]
+    search_fields = ["=message_id"]
+    list_filter = ["received_at"]

@@ -1,0 +1,85 @@
+"""The tracking endpoints' HTTP side: method, CORS, parse, one call to ``intake.accept``."""
+
+from datetime import UTC, datetime
+
+from django.http import HttpResponse
+
+from delivery.ingest import intake, parse
+from delivery.ingest.errors import IngestError, error_response, json_response
+
+# Path → the message type it implies (None: a batch). Short forms are analytics.js's.
+ENDPOINTS = {
+    "identify": "identify",
+    "track": "track",
+    "page": "page",
+    "screen": "screen",
+    "group": "group",
+    "alias": "alias",
+    "batch": None,
+    "import": None,
+    "i": "identify",
+    "t": "track",
+    "p": "page",
+    "s": "screen",
+    "g": "group",
+    "a": "alias",
+    "b": None,
+}
+PATHS = {f"/v1/{name}": name for name in ENDPOINTS}
+
+_DEFAULT_ALLOWED_HEADERS = "Authorization, Content-Type, Content-Encoding, X-Retry-Count"
+
+
+def handle(request, endpoint: str) -> HttpResponse:
+    if request.method == "OPTIONS":
+        response = _preflight(request)
+    elif request.method != "POST":
+        response = error_response(IngestError(405, "method_not_allowed", "Use POST."))
+        response["Allow"] = "POST, OPTIONS"
+    else:
+        response = _accept(request, ENDPOINTS[endpoint])
+    # Browsers on any site send events here (analytics.js); echoing the origin rather than "*"
+    # keeps working should a client ever send credentials.
+    origin = request.META.get("HTTP_ORIGIN")
+    response["Access-Control-Allow-Origin"] = origin or "*"
+    if origin:
+        response["Vary"] = "Origin"
+    return response
+
+
+def _accept(request, single_type: str | None) -> HttpResponse:
+    received_at = datetime.now(UTC)
+    try:
+        body, body_size = parse.read_json(request)
+        source = parse.source_for(parse.write_key(request, body))
+        outcome = intake.accept(
+            source,
+            body,
+            body_size=body_size,
+            single_type=single_type,
+            received_at=received_at,
+            ip=client_ip(request),
+        )
+    except IngestError as error:
+        return error_response(error)
+    return json_response(outcome.as_json())
+
+
+def _preflight(request) -> HttpResponse:
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = (
+        request.META.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") or _DEFAULT_ALLOWED_HEADERS
+    )
+    response["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def client_ip(request) -> str:
+    """The first hop of X-Forwarded-For (the client, behind our proxies), else the peer."""
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if forwarded:
+        first = forwarded.split(",", 1)[0].strip()
+        if first:
+            return first
+    return request.META.get("REMOTE_ADDR", "")

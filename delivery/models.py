@@ -1,0 +1,156 @@
+"""The event archive and its outbox: what the tracking API stored, and what routing still owes.
+
+Foreign keys here carry no database constraint and ``on_delete=DO_NOTHING``. These tables are
+append-only and large: PostgreSQL would check a constraint with one trigger per inserted row, and
+deleting a source would make Django's cascade walk millions of rows in Python. A deleted source's
+rows become orphans that retention removes; nothing reads them (every page looks them up through
+their source).
+"""
+
+from datetime import timedelta
+
+import orjson
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from connections.models import Source
+
+
+def _archive_fk(model, **kwargs):
+    return models.ForeignKey(
+        model, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", **kwargs
+    )
+
+
+class IngestBatch(models.Model):
+    """One accepted tracking request: the outbox row routing works from.
+
+    ``routed_at`` null means routing still owes this batch. The broker only rings the doorbell; a
+    lost or duplicated task is repaired by the sweeper (``routing.batches_to_requeue``) and by the
+    claim below.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    source = _archive_fk(Source)
+    received_at = models.DateTimeField()
+    event_count = models.PositiveIntegerField(help_text="Events stored (duplicates excluded)")
+    duplicate_count = models.PositiveIntegerField(
+        default=0, help_text="Messages whose messageId this source sent in the last 24 hours"
+    )
+    rejected_count = models.PositiveIntegerField(default=0)
+    queued_at = models.DateTimeField(help_text="When a routing task was last sent for it")
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is routing it until then"
+    )
+    routed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "ingest batches"
+        ordering = ["-id"]
+        indexes = [
+            # The sweeper's query; a partial index stays as small as the backlog.
+            models.Index(
+                fields=["queued_at"], condition=Q(routed_at__isnull=True), name="batch_unrouted"
+            )
+        ]
+
+    def __str__(self):
+        return f"batch {self.pk} ({self.event_count} events)"
+
+    @classmethod
+    def claim(cls, batch_id: int, lease: timedelta) -> bool:
+        """Takes the batch for routing unless it is routed or another worker holds a live lease.
+
+        A conditional UPDATE, so two copies of the same task never route at once; a lease that
+        expires (worker killed) lets the sweeper's next task take it.
+        """
+        now = timezone.now()
+        claimed = (
+            cls.objects.filter(pk=batch_id, routed_at__isnull=True)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .update(lease_until=now + lease)
+        )
+        return claimed == 1
+
+
+class Event(models.Model):
+    """One stored message, as enriched by the tracking API (``payload`` is its JSON text).
+
+    The payload is kept as text, not jsonb: it is written once and read whole, and text skips
+    PostgreSQL's JSON parse on the hot insert. The columns beside it exist for the debugger's
+    search and the routing engine's reads.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    source = _archive_fk(Source, db_index=False)  # (source, id) below serves it
+    batch = _archive_fk(IngestBatch)
+    message_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=16)
+    event_name = models.CharField(max_length=200, blank=True, help_text="track event, page name")
+    user_id = models.CharField(max_length=255, blank=True)
+    anonymous_id = models.CharField(max_length=255, blank=True)
+    timestamp = models.DateTimeField(help_text="Corrected for the client's clock")
+    received_at = models.DateTimeField()
+    payload = models.TextField()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["source", "id"], name="event_source_latest")]
+
+    def __str__(self):
+        return f"{self.type} {self.event_name or self.message_id}"
+
+    @property
+    def message(self) -> dict:
+        return orjson.loads(self.payload)
+
+    @property
+    def label(self) -> str:
+        """What the debugger's list shows for it."""
+        return self.event_name or self.type.capitalize()
+
+
+class SeenMessage(models.Model):
+    """A (source, messageId) received in the last 24 hours: the dedupe key.
+
+    Why a table of its own rather than a unique key on the archive: Segment dedupes within 24 hours,
+    not forever, and the archive will be partitioned by time (DESIGN §8), where a unique key must
+    include the partition column. This table holds one day of ids, so its unique index stays
+    small and hot; ``ON CONFLICT`` on it makes concurrent requests agree at the database
+    (``archive.claim_message_ids``), and the hourly prune keeps it at one day.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    source = _archive_fk(Source, db_index=False)  # the unique key below serves it
+    message_id = models.CharField(max_length=255)
+    received_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "message_id"], name="seen_message_unique")
+        ]
+
+    def __str__(self):
+        return self.message_id
+
+
+class RejectedMessage(models.Model):
+    """A message the tracking API refused while accepting the rest of its request, and why."""
+
+    id = models.BigAutoField(primary_key=True)
+    source = _archive_fk(Source, db_index=False)  # (source, id) below serves it
+    batch = _archive_fk(IngestBatch)
+    received_at = models.DateTimeField()
+    code = models.CharField(max_length=32)
+    reason = models.CharField(max_length=300)
+    message_id = models.CharField(max_length=255, blank=True)
+    type = models.CharField(max_length=32, blank=True)
+    payload = models.TextField()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["source", "id"], name="rejected_source_latest")]
+
+    def __str__(self):
+        return f"{self.code}: {self.reason}"

@@ -1,0 +1,55 @@
+"""Console pages of the delivery app: the source debugger."""
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_safe
+from django.views.decorators.vary import vary_on_headers
+
+from delivery import debugger
+from segapp.access import get_in_workspace, workspace_view
+
+
+@workspace_view()
+@require_safe
+@vary_on_headers("HX-Request")
+def source_debugger(request, source_id):
+    """The latest events of a source, live or paused, searchable, one of them in full.
+
+    One URL: the page; with HTMX, the rows (polled every 2s while live) or the event panel.
+    """
+    source = get_in_workspace(debugger.sources_with_newest(), request.workspace, pk=source_id)
+    state = debugger.State.from_query(request.GET)
+    target = request.htmx.target if request.htmx and not request.htmx.boosted else None
+    if target == "event-detail":
+        return render(request, "delivery/_debugger_event.html", _event_context(source, state))
+
+    marker = debugger.newest_marker(source)
+    if target == "debugger-rows" and source.enabled and state.since == marker:
+        return HttpResponse(status=204)  # nothing new: htmx keeps the rows and polls again
+    context = {
+        "source": source,
+        "state": state,
+        "live": source.enabled and not state.paused,
+        "marker": marker,
+        "events": debugger.latest_events(source, state.q),
+        "rejections": debugger.latest_rejections(source, state.q),
+        "stream_limit": debugger.STREAM_LIMIT,
+        "search_window": debugger.SEARCH_WINDOW,
+    }
+    if target == "debugger-rows":
+        response = render(request, "delivery/_debugger_rows.html", context)
+        if not source.enabled:
+            response.status_code = 286  # htmx: stop polling, nothing more will arrive
+        return response
+    context.update(_event_context(source, state))
+    return render(request, "delivery/debugger.html", context)
+
+
+def _event_context(source, state) -> dict:
+    event = debugger.event_of(source, state.event)
+    return {
+        "source": source,
+        "state": state,
+        "event": event,
+        "fields": debugger.pretty_fields(event.message) if event else [],
+    }
