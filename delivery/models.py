@@ -154,3 +154,127 @@ class RejectedMessage(models.Model):
 
     def __str__(self):
         return f"{self.code}: {self.reason}"
+
+
+class JobState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RETRYING = "retrying", "Retrying"
+    DONE = "done", "Done"
+    DEAD_LETTERED = "dead_lettered", "Dead-lettered"
+
+
+class DeliveryJob(models.Model):
+    """Events of one ingested batch owed to one destination instance: the unit of sending.
+
+    One row per (batch, instance), not per event: rows are the cost model (DESIGN §4.1). The
+    unique key makes routing idempotent; ``next_attempt_at`` and ``lease_until`` keep retries and
+    claims in the database, so a lost Celery message or a killed worker only delays the job.
+    When some of its events succeed and others must wait, the job keeps the waiting ones.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    instance_id = models.CharField(max_length=32)
+    source_id = models.CharField(max_length=32)
+    batch = _archive_fk(IngestBatch)
+    event_ids = models.JSONField(help_text="Archive ids of the events still owed")
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(
+        default=timezone.now, help_text="When a task was last sent for it"
+    )
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "instance_id"], name="one_job_per_batch_instance"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state__in=["pending", "retrying"]),
+                name="job_due",
+            ),
+            models.Index(fields=["instance_id", "state"], name="job_instance_state"),
+        ]
+
+    def __str__(self):
+        return f"job {self.pk}: {len(self.event_ids)} events to {self.instance_id} ({self.state})"
+
+
+class DeliveryError(models.Model):
+    """A failed attempt, with what we sent and what came back (secrets masked): the last ones per
+    instance are kept for the console."""
+
+    id = models.BigAutoField(primary_key=True)
+    instance_id = models.CharField(max_length=32, db_index=True)
+    job_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=16)
+    reason = models.CharField(max_length=500)
+    message_ids = models.JSONField(default=list)
+    request = models.JSONField(default=dict, help_text="method, url, headers, body (masked)")
+    response = models.JSONField(default=dict, help_text="status, body excerpt")
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.outcome}: {self.reason[:80]}"
+
+
+class Outcome(models.TextChoices):
+    DELIVERED = "delivered", "Delivered"
+    DISCARDED = "discarded", "Not delivered (discarded)"
+    RETRYING = "retrying", "Retrying"
+    FILTERED = "filtered", "Filtered"
+    DEAD_LETTERED = "dead_lettered", "Dead-lettered"
+
+
+# Upper bounds (ms) of the latency histogram kept with each counter; the last bucket is open.
+LATENCY_BOUNDS_MS = [100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000]
+
+
+class DeliveryCounter(models.Model):
+    """Outcomes per instance per minute (and reason), with latency from ``receivedAt``:
+    pages and metrics read these rows, never the raw events."""
+
+    id = models.BigAutoField(primary_key=True)
+    instance_id = models.CharField(max_length=32)
+    minute = models.DateTimeField()
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    reason = models.CharField(max_length=200, blank=True, default="")
+    count = models.PositiveBigIntegerField(default=0)
+    latency_ms_sum = models.FloatField(default=0)
+    latency_histogram = models.JSONField(
+        default=list, help_text="Counts per LATENCY_BOUNDS_MS bucket"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance_id", "minute", "outcome", "reason"], name="counter_key"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.instance_id} {self.minute:%H:%M} {self.outcome} {self.count}"
+
+
+class InstanceHealth(models.Model):
+    """The circuit breaker of one instance: after repeated failures it stops sending until
+    ``open_until``, when one job probes the destination again."""
+
+    instance_id = models.CharField(max_length=32, primary_key=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    open_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.instance_id}: {self.consecutive_failures} failures"

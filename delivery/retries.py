@@ -12,7 +12,6 @@ from django.conf import settings
 
 from delivery.adapters.base import Verdict
 
-BASE_DELAY = 5.0  # seconds before the first retry
 MAX_DELAY = 30 * 60.0  # never wait more than this between attempts
 # A destination answering 429 may ask for a long pause; cap it so a typo cannot park events.
 MAX_RETRY_AFTER = 60 * 60.0
@@ -34,7 +33,7 @@ class Decision:
 def backoff(attempt: int) -> float:
     """Randomized exponential backoff ("full jitter" around the doubling delay) after ``attempt``
     failed attempts, so many failing events do not retry in lockstep."""
-    ceiling = min(MAX_DELAY, BASE_DELAY * 2 ** max(attempt - 1, 0))
+    ceiling = min(MAX_DELAY, settings.DELIVERY_RETRY_BASE_DELAY * 2 ** max(attempt - 1, 0))
     return random.uniform(ceiling / 2, ceiling)
 
 

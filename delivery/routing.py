@@ -1,32 +1,88 @@
 """Routing: from a stored batch to the destination instances that should receive its events.
 
 Every function here is safe to run twice and safe to never run: state lives in ``IngestBatch``
-rows, the broker only says "there is work" (DESIGN §4.1).
+and ``DeliveryJob`` rows, the broker only says "there is work" (DESIGN §4.1).
 """
 
+from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
-from delivery.models import IngestBatch
+from catalog.models import ConnectionMode
+from connections.models import DestinationInstance
+from delivery import integrations, pipeline
+from delivery.adapters import adapter_for
+from delivery.counters import Tally
+from delivery.models import DeliveryJob, Event, IngestBatch, Outcome
 
 # Longer than the routing task's hard time limit, so a live task never loses its claim.
 ROUTING_LEASE = timedelta(minutes=3)
 REQUEUE_LIMIT = 1000  # per sweep; a larger backlog drains over the next sweeps
 
 
-def route_batch(batch_id: int) -> None:
-    """The delivery engine's entry point for one ingested batch; the caller holds its claim.
-
-    Today it only records the batch as routed. The delivery engine fans out from here: read the
-    batch's events from the archive, apply source transformations, the integrations object and
-    each cloud-mode instance's filters, then write one delivery row per instance and event batch
-    (DESIGN §4). Whatever it grows into must stay idempotent, because a lease that expires hands
-    the same batch to another worker.
-    """
-    IngestBatch.objects.filter(pk=batch_id, routed_at__isnull=True).update(
-        routed_at=timezone.now(), lease_until=None
+def receiving_instances(source_id: str) -> list[DestinationInstance]:
+    """The instances Segapp's servers send to: enabled and in cloud mode."""
+    found = DestinationInstance.objects.filter(
+        source_id=source_id, enabled=True, mode=ConnectionMode.CLOUD
     )
+    return list(found.select_related("metadata"))
+
+
+def route_batch(batch_id: int) -> list[int]:
+    """Decides, for each event of the batch and each receiving instance, send or filter (and why),
+    and writes one ``DeliveryJob`` per instance. Returns the jobs to send now.
+
+    The caller holds the batch's claim; the conditional update below also makes a second run
+    (lease expired under a slow worker) a no-op, so nothing is counted or sent twice.
+    """
+    batch = IngestBatch.objects.get(pk=batch_id)
+    instances = receiving_instances(batch.source_id)
+    owed: dict[str, list[int]] = defaultdict(list)
+    tally = Tally()
+    now = timezone.now()
+    if instances:
+        for event in Event.objects.filter(batch_id=batch_id).only("id", "payload").order_by("id"):
+            message = event.message
+            for instance in instances:
+                if reason := refusal(instance, message):
+                    tally.add(instance.pk, now, Outcome.FILTERED, reason, count=1)
+                else:
+                    owed[instance.pk].append(event.pk)
+    with transaction.atomic():
+        routed = IngestBatch.objects.filter(pk=batch_id, routed_at__isnull=True).update(
+            routed_at=now, lease_until=None
+        )
+        if not routed:
+            return []
+        DeliveryJob.objects.bulk_create(
+            [
+                DeliveryJob(
+                    instance_id=instance_id,
+                    source_id=batch.source_id,
+                    batch_id=batch_id,
+                    event_ids=ids,
+                )
+                for instance_id, ids in owed.items()
+            ],
+            ignore_conflicts=True,
+        )
+        tally.flush()
+        return list(DeliveryJob.objects.filter(batch_id=batch_id).values_list("pk", flat=True))
+
+
+def refusal(instance: DestinationInstance, message: dict) -> str | None:
+    """Why ``instance`` does not get ``message``, or None if it does."""
+    metadata = instance.metadata
+    if adapter_for(metadata.slug) is None:
+        return f"Segapp cannot send to {metadata.name} in cloud mode yet"
+    decision = integrations.decide(
+        message.get("integrations"), instance.pk, [metadata.name, *metadata.previous_names]
+    )
+    if not decision.send:
+        return decision.reason
+    return pipeline.admit(instance, message)
 
 
 def batches_to_requeue(grace: timedelta, now: datetime | None = None) -> list[int]:

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from delivery import archive, routing
+from delivery import archive, deliveries, routing
 from delivery.models import IngestBatch
 
 log = logging.getLogger("segapp.delivery")
@@ -26,21 +26,41 @@ PUBLISH_RETRY_POLICY = {
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=100, time_limit=120)
 def route_batch(batch_id: int) -> None:
     if IngestBatch.claim(batch_id, routing.ROUTING_LEASE):
-        routing.route_batch(batch_id)
+        for job_id in routing.route_batch(batch_id):
+            publish(deliver_job, job_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=90, time_limit=100)
+def deliver_job(job_id: int) -> None:
+    deliveries.deliver_job(job_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=25, time_limit=30)
+def dispatch_due_jobs() -> None:
+    """Sends the jobs whose retry time has come, and any whose task was lost."""
+    grace = timedelta(seconds=settings.ROUTING_SWEEP_GRACE)
+    for job_id in deliveries.jobs_to_dispatch(grace):
+        publish(deliver_job, job_id)
+
+
+def publish(task, *args) -> bool:
+    """Sends a task; False (and an error in the log) if the broker refused it: the row it points
+    at is committed, and a sweeper sends it later."""
+    try:
+        task.apply_async(args, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+    except Exception as error:  # kombu and the transports raise many classes: all mean "not sent"
+        log.error(
+            "task not sent; a sweeper will send it",
+            extra={"task": task.name, "args": args, "error": f"{type(error).__name__}: {error}"},
+        )
+        return False
+    return True
 
 
 def queue_routing(batch_id: int) -> bool:
     """Sends the routing task for a committed batch; False (and an error in the log) if the broker
     refused it. The events are already safe, so the request that stored them still succeeds."""
-    try:
-        route_batch.apply_async((batch_id,), retry=True, retry_policy=PUBLISH_RETRY_POLICY)
-    except Exception as error:  # kombu and the transports raise many classes: all mean "not sent"
-        log.error(
-            "routing task not sent; the sweeper will send it",
-            extra={"batch_id": batch_id, "error": f"{type(error).__name__}: {error}"},
-        )
-        return False
-    return True
+    return publish(route_batch, batch_id)
 
 
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=60)

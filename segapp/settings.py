@@ -46,9 +46,13 @@ CSRF_TRUSTED_ORIGINS = env_list("SEGAPP_CSRF_TRUSTED_ORIGINS", [])
 EGRESS_ALLOW_PRIVATE = env_bool("SEGAPP_EGRESS_ALLOW_PRIVATE", EMBEDDED)
 # Delivery: short timeouts keep one slow tool from holding a worker; retries span this window.
 DELIVERY_CONNECT_TIMEOUT = env_int("SEGAPP_DELIVERY_CONNECT_TIMEOUT", 3)
-DELIVERY_READ_TIMEOUT = env_int("SEGAPP_DELIVERY_READ_TIMEOUT", 10)
+DELIVERY_READ_TIMEOUT = env_int("SEGAPP_DELIVERY_READ_TIMEOUT", 5)
 DELIVERY_MAX_RESPONSE_BYTES = env_int("SEGAPP_DELIVERY_MAX_RESPONSE_BYTES", 64 * 1024)
 DELIVERY_RETRY_WINDOW = env_int("SEGAPP_DELIVERY_RETRY_WINDOW", 4 * 60 * 60)
+# First retry after about this many seconds, doubling each time (randomized).
+DELIVERY_RETRY_BASE_DELAY = env_int("SEGAPP_DELIVERY_RETRY_BASE_DELAY", 5)
+# How long a worker owns a job it is sending; a killed worker's jobs wait this long.
+DELIVERY_JOB_LEASE = env_int("SEGAPP_DELIVERY_JOB_LEASE", 120)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -208,6 +212,10 @@ if ROUTING_SWEEP_INTERVAL < 1 or ROUTING_SWEEP_GRACE < 1:
 CELERY_BEAT_SCHEDULE["delivery-requeue-unrouted-batches"] = {
     "task": "delivery.tasks.requeue_unrouted_batches",
     "schedule": ROUTING_SWEEP_INTERVAL,
+}
+CELERY_BEAT_SCHEDULE["delivery-dispatch-due-jobs"] = {
+    "task": "delivery.tasks.dispatch_due_jobs",
+    "schedule": env_int("SEGAPP_DISPATCH_INTERVAL", 2),
 }
 CELERY_BEAT_SCHEDULE["delivery-prune-seen-messages"] = {
     "task": "delivery.tasks.prune_seen_messages",

@@ -1,0 +1,248 @@
+"""Sending one ``DeliveryJob``: claim it, build the tool's requests, send, and record what
+happened. ``retries.decide`` says what follows each verdict; this module only carries it out."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from catalog.models import ConnectionMode
+from connections.models import MASK, DestinationInstance
+from delivery import pipeline, retries
+from delivery.adapters import adapter_for
+from delivery.adapters.base import PreparedRequest, Result, Verdict
+from delivery.counters import Tally
+from delivery.models import DeliveryError, DeliveryJob, Event, InstanceHealth, JobState, Outcome
+from delivery.sender import Response, send
+
+# The circuit breaker opens after this many failed attempts in a row...
+BREAKER_THRESHOLD = 3
+# ...for this long, doubling with each further failure up to the maximum.
+BREAKER_BASE = timedelta(seconds=10)
+BREAKER_MAX = timedelta(minutes=5)
+KEPT_ERRORS_PER_INSTANCE = 100
+_RANK = {Verdict.DELIVERED: 0, Verdict.DISCARD: 1, Verdict.RETRY: 2}
+
+
+def claim(job_id: int, now: datetime) -> bool:
+    """Takes a due job unless another worker holds a live lease (a conditional UPDATE)."""
+    return (
+        DeliveryJob.objects.filter(
+            pk=job_id, state__in=[JobState.PENDING, JobState.RETRYING], next_attempt_at__lte=now
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(
+            lease_until=now + timedelta(seconds=settings.DELIVERY_JOB_LEASE),
+            attempts=F("attempts") + 1,
+            first_attempt_at=Coalesce("first_attempt_at", now),
+            updated_at=now,
+        )
+        == 1
+    )
+
+
+def deliver_job(job_id: int) -> None:
+    now = timezone.now()
+    if not claim(job_id, now):
+        return
+    job = DeliveryJob.objects.get(pk=job_id)
+    instance = (
+        DestinationInstance.objects.select_related("metadata").filter(pk=job.instance_id).first()
+    )
+    tally = Tally()
+    if instance is None or not instance.enabled or instance.mode != ConnectionMode.CLOUD:
+        reason = (
+            "destination deleted"
+            if instance is None
+            else "destination disabled or in device mode since routing"
+        )
+        tally.add(job.instance_id, now, Outcome.FILTERED, reason, count=len(job.event_ids))
+        _finish(job, [], None, JobState.DONE, reason)
+        tally.flush()
+        return
+    health = InstanceHealth.objects.filter(pk=instance.pk).first()
+    if health and health.open_until and health.open_until > now and job.attempts > 1:
+        # Breaker open: wait for the probe instead of spending a worker on a failing tool.
+        DeliveryJob.objects.filter(pk=job.pk).update(
+            next_attempt_at=health.open_until, lease_until=None, attempts=F("attempts") - 1
+        )
+        return
+
+    events = {
+        e.pk: e
+        for e in Event.objects.filter(pk__in=job.event_ids).only("id", "payload", "received_at")
+    }
+    messages = {}
+    for event_id in job.event_ids:
+        if event := events.get(event_id):
+            message = pipeline.shape(instance, event.message)
+            messages[message["messageId"]] = (event_id, event.received_at, message)
+    adapter = adapter_for(instance.metadata.slug)(instance.all_settings())
+    prepared, unsupported = adapter.build([m for _, _, m in messages.values()])
+    for item in unsupported:
+        tally.add(instance.pk, now, Outcome.FILTERED, item.reason, count=1)
+
+    verdicts: dict[str, tuple[Verdict, str]] = {}
+    retry_after, failed, succeeded = None, False, False
+    for request in prepared:
+        response = send(request)
+        result = _result(adapter, request, response)
+        if result.verdict == Verdict.RETRY:
+            failed = True
+            if response.retry_after is not None:
+                retry_after = max(retry_after or 0, response.retry_after)
+        elif result.verdict == Verdict.DELIVERED:
+            succeeded = True
+        if result.verdict != Verdict.DELIVERED or result.per_message:
+            _record_error(instance, job, request, response, result)
+        for message_id in request.message_ids:
+            verdict = result.per_message.get(message_id, (result.verdict, result.reason))
+            current = verdicts.get(message_id)
+            if current is None or _RANK[verdict[0]] > _RANK[current[0]]:
+                verdicts[message_id] = verdict
+    _update_breaker(instance.pk, failed, succeeded, now)
+
+    done = timezone.now()
+    remaining, next_at, dead, last_error = [], None, False, ""
+    for message_id, (verdict, reason) in verdicts.items():
+        event_id, received_at, _ = messages[message_id]
+        decision = retries.decide(verdict, job.attempts, job.first_attempt_at, done, retry_after)
+        if decision.state == retries.Next.DELIVERED:
+            tally.add(
+                instance.pk, done, Outcome.DELIVERED, latencies_ms=[_latency_ms(received_at, done)]
+            )
+        elif decision.state == retries.Next.DISCARDED:
+            tally.add(instance.pk, done, Outcome.DISCARDED, reason, count=1)
+        else:
+            remaining.append(event_id)
+            last_error = reason
+            if decision.state == retries.Next.DEAD:
+                dead = True
+            else:
+                next_at = min(next_at or decision.next_attempt_at, decision.next_attempt_at)
+    if remaining and dead:
+        # Messages of one job share their attempts and window, so they reach its end together.
+        tally.add(instance.pk, done, Outcome.DEAD_LETTERED, last_error[:200], count=len(remaining))
+        _finish(job, remaining, None, JobState.DEAD_LETTERED, last_error)
+    elif remaining:
+        tally.add(instance.pk, done, Outcome.RETRYING, last_error[:200], count=len(remaining))
+        _finish(job, remaining, next_at, JobState.RETRYING, last_error)
+    else:
+        _finish(job, [], None, JobState.DONE, "")
+    tally.flush()
+
+
+def _result(adapter, request: PreparedRequest, response: Response) -> Result:
+    if response.status == 0:
+        # No answer at all: a timeout or a refused connection may pass; a policy refusal won't.
+        verdict = Verdict.DISCARD if "egress policy" in response.error else Verdict.RETRY
+        return Result(verdict, response.error)
+    return adapter.interpret(request, response.status, response.body)
+
+
+def _finish(job: DeliveryJob, remaining, next_at, state, error: str) -> None:
+    DeliveryJob.objects.filter(pk=job.pk).update(
+        event_ids=remaining,
+        state=state,
+        next_attempt_at=next_at or timezone.now(),
+        lease_until=None,
+        last_error=error[:500],
+        updated_at=timezone.now(),
+    )
+
+
+def _latency_ms(received_at: datetime, now: datetime) -> float:
+    return max(0.0, (now - received_at).total_seconds() * 1000)
+
+
+def _update_breaker(instance_id: str, failed: bool, succeeded: bool, now: datetime) -> None:
+    if succeeded and not failed:
+        InstanceHealth.objects.filter(pk=instance_id).update(
+            consecutive_failures=0, open_until=None
+        )
+        return
+    if not failed:
+        return
+    health, _ = InstanceHealth.objects.get_or_create(pk=instance_id)
+    health.consecutive_failures += 1
+    if health.consecutive_failures >= BREAKER_THRESHOLD:
+        pause = BREAKER_BASE * 2 ** (health.consecutive_failures - BREAKER_THRESHOLD)
+        health.open_until = now + min(pause, BREAKER_MAX)
+    health.save()
+
+
+def _masked(text: str, secrets: dict) -> str:
+    for value in secrets.values():
+        if isinstance(value, str) and len(value) >= 4:
+            text = text.replace(value, MASK)
+    return text
+
+
+SAFE_HEADERS = {"content-type", "content-length", "user-agent", "accept"}
+
+
+def _record_error(
+    instance, job, request: PreparedRequest, response: Response, result: Result
+) -> None:
+    secrets = instance.secrets
+    headers = {k: (v if k.lower() in SAFE_HEADERS else MASK) for k, v in request.headers.items()}
+    outcome = Outcome.RETRYING if result.verdict == Verdict.RETRY else Outcome.DISCARDED
+    DeliveryError.objects.create(
+        instance_id=instance.pk,
+        job_id=job.pk,
+        outcome=outcome,
+        reason=_masked(result.reason, secrets)[:500],
+        message_ids=request.message_ids[:50],
+        request={
+            "method": request.method,
+            "url": _masked(request.url, secrets),
+            "headers": headers,
+            "body": _masked(request.body[:4000].decode(errors="replace"), secrets),
+        },
+        response={
+            "status": response.status,
+            "error": response.error,
+            "body": _masked(response.body[:2000].decode(errors="replace"), secrets),
+        },
+    )
+    stale = DeliveryError.objects.filter(instance_id=instance.pk).order_by("-id")[
+        KEPT_ERRORS_PER_INSTANCE:
+    ][:1]
+    if stale:
+        DeliveryError.objects.filter(instance_id=instance.pk, id__lte=stale[0].id).delete()
+
+
+def jobs_to_dispatch(grace: timedelta, limit: int = 500) -> list[int]:
+    """Due jobs whose task was not sent within ``grace`` (lost, or a retry whose time has come)."""
+    now = timezone.now()
+    due = (
+        DeliveryJob.objects.filter(
+            state__in=[JobState.PENDING, JobState.RETRYING], next_attempt_at__lte=now
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(
+            Q(queued_at__lt=now - grace)
+            | Q(state=JobState.RETRYING, queued_at__lt=F("next_attempt_at"))
+        )
+    )
+    ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    if ids:
+        DeliveryJob.objects.filter(pk__in=ids).update(queued_at=now)
+    return ids
+
+
+def redeliver(job_id: int) -> bool:
+    """Puts a dead-lettered job back in line with a fresh retry window."""
+    return (
+        DeliveryJob.objects.filter(pk=job_id, state=JobState.DEAD_LETTERED).update(
+            state=JobState.PENDING,
+            attempts=0,
+            first_attempt_at=None,
+            next_attempt_at=timezone.now(),
+            lease_until=None,
+            queued_at=timezone.now() - timedelta(days=1),
+        )
+        == 1
+    )
