@@ -14,7 +14,7 @@ import re
 
 from django.db import transaction
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -35,12 +35,14 @@ def destination_path(source: Source, metadata: DestinationMetadata) -> str:
     return f"{source_path(source)}/destinations/{metadata.slug}"
 
 
+@extend_schema_serializer(component_name="ConfigApiConfigEntry")
 class ConfigEntrySerializer(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.CharField(required=False)
     value = serializers.JSONField()
 
 
+@extend_schema_serializer(component_name="ConfigApiDestinationInput")
 class ConfigDestinationInput(serializers.Serializer):
     name = serializers.CharField()
     display_name = serializers.CharField(required=False, allow_blank=True, default="")
@@ -79,6 +81,7 @@ class ConfigDestinationInput(serializers.Serializer):
         return {**data, "metadata": data["name"], "settings": settings}
 
 
+@extend_schema_serializer(component_name="ConfigApiCreateDestinationInput")
 class CreateConfigDestinationSerializer(OperationSerializer):
     destination = ConfigDestinationInput()
 
@@ -108,6 +111,7 @@ def _timestamp(moment) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+@extend_schema_serializer(component_name="ConfigApiDestination")
 class ConfigDestinationSerializer(serializers.Serializer):
     """A destination as the Config API returned it; secret settings show the mask."""
 

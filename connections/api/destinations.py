@@ -11,7 +11,12 @@ the operations treat the mask as "unchanged".
 from contextlib import contextmanager
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 
 from catalog.api.serializers import DestinationMetadataSerializer
@@ -55,6 +60,7 @@ class MaskedSettingsField(serializers.Field):
         return instance.masked_settings()
 
 
+@extend_schema_serializer(component_name="DestinationV1")
 class DestinationSerializer(serializers.Serializer):
     """DestinationV1."""
 
@@ -66,6 +72,7 @@ class DestinationSerializer(serializers.Serializer):
     settings = MaskedSettingsField()
 
 
+@extend_schema_serializer(component_name="CreateDestinationV1Input")
 class CreateDestinationSerializer(OperationSerializer):
     """CreateDestinationV1Input."""
 
@@ -90,6 +97,7 @@ class CreateDestinationSerializer(OperationSerializer):
             )
 
 
+@extend_schema_serializer(component_name="UpdateDestinationV1Input")
 class UpdateDestinationSerializer(OperationSerializer):
     """UpdateDestinationV1Input: the fields sent change; ``settings`` merge into the stored ones."""
 

@@ -3,7 +3,12 @@ Key, and List Connected Destinations, over the operations of ``connections.sourc
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers
 from rest_framework.decorators import action
 
@@ -22,6 +27,7 @@ from segapp.api.schema import (
 )
 
 
+@extend_schema_serializer(component_name="LabelV1")
 class LabelSerializer(serializers.Serializer):
     key = serializers.CharField()
     value = serializers.CharField()
@@ -47,6 +53,7 @@ class WriteKeysField(serializers.Field):
         return [key.key for key in write_keys.all()]  # prefetched by the viewset
 
 
+@extend_schema_serializer(component_name="SourceV1")
 class SourceSerializer(serializers.Serializer):
     """SourceV1. Write keys are not secrets: browsers and apps embed them."""
 
@@ -61,6 +68,7 @@ class SourceSerializer(serializers.Serializer):
     labels = LabelsField()
 
 
+@extend_schema_serializer(component_name="CreateSourceV1Input")
 class CreateSourceSerializer(OperationSerializer):
     """CreateSourceV1Input. The name defaults to the catalog entry's, as in the console."""
 
@@ -83,6 +91,7 @@ class CreateSourceSerializer(OperationSerializer):
         )
 
 
+@extend_schema_serializer(component_name="UpdateSourceV1Input")
 class UpdateSourceSerializer(OperationSerializer):
     """UpdateSourceV1Input: only the fields sent change."""
 

@@ -3,7 +3,12 @@ the ``{"data": …}`` envelope and the ``{"errors": […]}`` responses (drf-spec
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 
@@ -30,6 +35,7 @@ PAGINATION_PARAMETERS = [
 ]
 
 
+@extend_schema_serializer(component_name="PaginationOutput")
 class PaginationSerializer(serializers.Serializer):
     current = serializers.CharField()
     next = serializers.CharField(allow_null=True)
@@ -37,12 +43,14 @@ class PaginationSerializer(serializers.Serializer):
     totalEntries = serializers.IntegerField()
 
 
+@extend_schema_serializer(component_name="RequestError")
 class ErrorSerializer(serializers.Serializer):
     type = serializers.CharField(help_text="The rule that refused the request, or the HTTP kind")
     message = serializers.CharField()
     field = serializers.CharField(required=False, help_text="The input the error is about")
 
 
+@extend_schema_serializer(component_name="RequestErrorEnvelope")
 class ErrorEnvelopeSerializer(serializers.Serializer):
     errors = ErrorSerializer(many=True)
 

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from segapp.api.schema import envelope, errors
 
 
+@extend_schema_serializer(component_name="WorkspaceV1")
 class WorkspaceSerializer(serializers.Serializer):
     id = serializers.CharField()
     slug = serializers.CharField()
@@ -14,6 +15,7 @@ class WorkspaceSerializer(serializers.Serializer):
 
 @extend_schema(
     operation_id="getWorkspace",
+    tags=["workspaces"],
     responses={200: envelope("GetWorkspaceV1Output", workspace=WorkspaceSerializer()), **errors()},
 )
 @api_view(["GET"])
