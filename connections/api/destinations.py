@@ -44,9 +44,8 @@ def settings_errors(prefix: str = "settings"):
     try:
         yield
     except SettingsInvalid as exc:
-        raise FieldErrors(
-            exc.rule, {f"{prefix}.{name}": f"{name}: {msg}" for name, msg in exc.errors.items()}
-        ) from exc
+        fields = {f"{prefix}.{name}": f"{name}: {msg}" for name, msg in exc.errors.items()}
+        raise FieldErrors(exc.rule, fields, exc.status) from exc
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {}})
