@@ -11,7 +11,25 @@ from segapp.refusal import Refusal
 
 
 def source_snapshot(source: Source) -> dict:
-    return {"name": source.name, "slug": source.slug, "enabled": source.enabled}
+    return {
+        "name": source.name,
+        "slug": source.slug,
+        "enabled": source.enabled,
+        "settings": source.settings,
+    }
+
+
+def _check_settings(metadata: SourceMetadata, settings: dict) -> dict:
+    """A source's settings are stored as given, in clear (unlike an instance's, there is no
+    encrypted column for sources yet), so a secret one (a cloud source's token) is refused."""
+    for name in settings:
+        if name in metadata.secret_option_names:
+            raise Refusal(
+                f"{name}: Segapp cannot store a source's secret settings yet.",
+                rule="source-secret-setting",
+                field=f"settings.{name}",
+            )
+    return settings
 
 
 def _clean_slug(workspace: Workspace, slug: str, exclude_id: str | None = None) -> str:
@@ -51,7 +69,7 @@ def create_source(
         name=name,
         slug=_clean_slug(workspace, slug or name),
         enabled=enabled,
-        settings=settings or {},
+        settings=_check_settings(metadata, settings or {}),
     )
     source.save()
     WriteKey.objects.create(source=source)
@@ -67,7 +85,13 @@ def create_source(
 
 @transaction.atomic
 def update_source(
-    source: Source, actor, *, name: str | None = None, slug: str | None = None, enabled=None
+    source: Source,
+    actor,
+    *,
+    name: str | None = None,
+    slug: str | None = None,
+    enabled=None,
+    settings: dict | None = None,
 ) -> Source:
     before = source_snapshot(source)
     if name is not None:
@@ -78,10 +102,12 @@ def update_source(
         source.slug = _clean_slug(source.workspace, slug, exclude_id=source.pk)
     if enabled is not None:
         source.enabled = bool(enabled)
+    if settings is not None:
+        source.settings = _check_settings(source.metadata, settings)
     after = source_snapshot(source)
     if after != before:
         source.config_version += 1
-        source.save(update_fields=["name", "slug", "enabled", "config_version"])
+        source.save(update_fields=["name", "slug", "enabled", "settings", "config_version"])
         audit.record(source.workspace, actor, "source.updated", source, before=before, after=after)
     return source
 

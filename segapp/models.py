@@ -103,7 +103,12 @@ def hash_token(raw: str) -> str:
 class ApiToken(models.Model):
     """A Public API token. Only its SHA-256 is stored; the token is shown once, at creation."""
 
-    ROLES = [(Role.OWNER.value, Role.OWNER.label), (Role.MEMBER.value, Role.MEMBER.label)]
+    # Read-only tokens serve dashboards and audits: they read everything and change nothing.
+    ROLES = [
+        (Role.OWNER.value, Role.OWNER.label),
+        (Role.MEMBER.value, Role.MEMBER.label),
+        (Role.READ_ONLY.value, Role.READ_ONLY.label),
+    ]
 
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_tokens")
@@ -127,6 +132,23 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ApiRateWindow(models.Model):
+    """A token's request count in the current fixed window of the Public API rate limit.
+
+    One row per token, rewritten by one UPSERT per request (``segapp/api/ratelimit.py``), so every
+    web process on every machine counts against the same limit.
+    """
+
+    token = models.OneToOneField(
+        ApiToken, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    window_index = models.BigIntegerField(help_text="Unix time divided by the window length")
+    hits = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"{self.hits} requests in window {self.window_index}"
 
 
 class AuditEntry(models.Model):

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our static files (no CDN)
     "django_htmx",
     "segapp",
     "catalog",
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "segapp.api.ratelimit.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "segapp.urls"
@@ -161,8 +164,43 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["segapp.api.auth.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["segapp.api.auth.WorkspaceRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_THROTTLE_CLASSES": ["segapp.api.ratelimit.TokenRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "segapp.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+}
+
+
+def _env_at_least(name: str, default: int, minimum: int) -> int:
+    value = env_int(name, default)
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+# Public API rate limit: requests per token per fixed window, counted in the database so that all
+# web processes share it. 0 turns the limit off.
+API_RATE_LIMIT = _env_at_least("SEGAPP_API_RATE_LIMIT", 600, 0)
+API_RATE_WINDOW = _env_at_least("SEGAPP_API_RATE_WINDOW", 60, 1)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Segapp Public API",
+    "DESCRIPTION": (
+        "Segment's Public API paths and shapes, so `@segment/public-api-sdk-typescript` works with "
+        "`basePath = <host>/api`. Authenticate with `Authorization: Bearer <token>` (a workspace's "
+        'Access tokens page). Successful responses wrap their body in `{"data": …}`; errors are '
+        '`{"errors": [{"type", "message", "field"?}]}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],  # the schema and docs are public; the API itself is not
+    "SCHEMA_PATH_PREFIX": "/api",
+    # Input and output shapes are separate serializers already, named as the SDK's models.
+    "COMPONENT_SPLIT_REQUEST": False,
+    "COMPONENT_SPLIT_PATCH": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery. The database is the source of truth; the broker only says "there is work".

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from segapp import audit
-from segapp.models import TOKEN_PREFIX, ApiToken, Role, Workspace, hash_token
+from segapp.models import TOKEN_PREFIX, ApiToken, Workspace, hash_token
 from segapp.refusal import Refusal
 
 # Writing last_used_at on every call would add a write to every read; a minute is precise enough.
@@ -23,8 +23,10 @@ def create_token(workspace: Workspace, description: str, role: str, actor) -> tu
             rule="token-description-required",
             field="description",
         )
-    if role not in (Role.OWNER, Role.MEMBER):
-        raise Refusal("A token's role is owner or member.", rule="token-role", field="role")
+    if role not in dict(ApiToken.ROLES):
+        raise Refusal(
+            "A token's role is owner, member or read-only.", rule="token-role", field="role"
+        )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         workspace=workspace,

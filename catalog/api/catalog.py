@@ -1,6 +1,7 @@
 """``/api/catalog/...``: Segment's catalog endpoints (Get/List Destinations, Sources, Warehouses)."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from catalog.api.serializers import (
     DestinationMetadataSerializer,
@@ -9,8 +10,38 @@ from catalog.api.serializers import (
 )
 from catalog.models import DestinationKind, DestinationMetadata, SourceMetadata
 from segapp.api.base import SegmentViewSet
+from segapp.api.schema import PAGINATION_PARAMETERS, PaginationSerializer, envelope, errors
 
 
+def documented(kind: str, list_key: str, one_key: str, serializer):
+    """The OpenAPI description of a catalog list and item, named as the official SDK names them."""
+    return extend_schema_view(
+        list=extend_schema(
+            operation_id=f"get{kind}sCatalog",
+            description=f"Every {kind.lower()} in the catalog, by name.",
+            parameters=PAGINATION_PARAMETERS,
+            responses={
+                200: envelope(
+                    f"Get{kind}sCatalogV1Output",
+                    **{list_key: serializer(many=True), "pagination": PaginationSerializer()},
+                ),
+                **errors(422),
+            },
+        ),
+        retrieve=extend_schema(
+            operation_id=f"get{kind}Metadata",
+            description=f"One {kind.lower()} of the catalog.",
+            responses={
+                200: envelope(f"Get{kind}MetadataV1Output", **{one_key: serializer()}),
+                **errors(404),
+            },
+        ),
+    )
+
+
+@documented(
+    "Destination", "destinationsCatalog", "destinationMetadata", DestinationMetadataSerializer
+)
 class DestinationCatalogViewSet(SegmentViewSet):
     queryset = DestinationMetadata.objects.exclude(kind=DestinationKind.WAREHOUSE).order_by("name")
     serializer_class = DestinationMetadataSerializer
@@ -24,6 +55,7 @@ class DestinationCatalogViewSet(SegmentViewSet):
         )
 
 
+@documented("Source", "sourcesCatalog", "sourceMetadata", SourceMetadataSerializer)
 class SourceCatalogViewSet(SegmentViewSet):
     queryset = SourceMetadata.objects.order_by("name")
     serializer_class = SourceMetadataSerializer
@@ -35,6 +67,7 @@ class SourceCatalogViewSet(SegmentViewSet):
         return self.item_response("sourceMetadata", get_object_or_404(self.get_queryset(), pk=pk))
 
 
+@documented("Warehouse", "warehousesCatalog", "warehouseMetadata", WarehouseMetadataSerializer)
 class WarehouseCatalogViewSet(SegmentViewSet):
     queryset = DestinationMetadata.objects.filter(kind=DestinationKind.WAREHOUSE).order_by("name")
     serializer_class = WarehouseMetadataSerializer

@@ -2,12 +2,24 @@
 WarehouseMetadataV1 of ``@segment/public-api-sdk-typescript``)."""
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 # IntegrationOptionBeta's fields; our own extras (secret, choices) stay inside Segapp.
 OPTION_FIELDS = ("name", "type", "required", "description", "defaultValue", "label")
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "default": {"type": "string"},
+            "mark": {"type": "string"},
+            "alt": {"type": "string", "nullable": True},
+        },
+        "required": ["default"],
+    }
+)
 class LogosField(serializers.Field):
     def __init__(self, **kwargs):
         super().__init__(source="slug", read_only=True, **kwargs)
@@ -19,6 +31,23 @@ class LogosField(serializers.Field):
         return {"default": url, "mark": url, "alt": None}
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "type": {"type": "string"},
+                "required": {"type": "boolean"},
+                "description": {"type": "string"},
+                "defaultValue": {},
+                "label": {"type": "string"},
+            },
+            "required": ["name", "type", "required"],
+        },
+    }
+)
 class OptionsField(serializers.Field):
     def __init__(self, **kwargs):
         super().__init__(read_only=True, **kwargs)

@@ -19,6 +19,16 @@ _TYPES = {
 }
 
 
+class FieldErrors(Exception):
+    """Several errors of one kind at once, each naming its field (every invalid setting, say)."""
+
+    def __init__(self, type_: str, errors: dict[str, str], status: int = 422):
+        super().__init__(f"{type_}: {errors}")
+        self.type = type_
+        self.errors = errors
+        self.status = status
+
+
 def error_response(
     status_code: int, message: str, *, type_: str | None = None, field=None, headers=None
 ):
@@ -42,6 +52,12 @@ def _flatten(detail, field=None):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, FieldErrors):
+        errors = [
+            {"type": exc.type, "message": message, "field": field}
+            for field, message in exc.errors.items()
+        ]
+        return Response({"errors": errors}, status=exc.status)
     if isinstance(exc, Refusal):
         return error_response(exc.status, exc.message, type_=exc.rule, field=exc.field)
     if isinstance(exc, exceptions.ValidationError):

@@ -1,5 +1,8 @@
 """Segment's pagination: ``?pagination.count=&pagination.cursor=`` in, and
-``{"current", "next", "previous", "totalEntries"}`` out. Cursors are opaque to clients."""
+``{"current", "next", "previous", "totalEntries"}`` out. Cursors are opaque to clients.
+
+The official TypeScript SDK serializes its PaginationInput object with the ``qs`` library, which
+writes ``?pagination[count]=&pagination[cursor]=``: both spellings are accepted."""
 
 import base64
 
@@ -40,11 +43,16 @@ def _count(raw: str | None) -> int:
     return count
 
 
+def _param(params, name: str) -> str | None:
+    value = params.get(f"pagination.{name}")
+    return value if value is not None else params.get(f"pagination[{name}]")
+
+
 def paginate(request, queryset):
     """One page of ``queryset`` (two queries: the count and the page) and its pagination block."""
     params = request.query_params
-    count = _count(params.get("pagination.count"))
-    cursor = params.get("pagination.cursor")
+    count = _count(_param(params, "count"))
+    cursor = _param(params, "cursor")
     offset = _decode(cursor) if cursor else 0
     total = queryset.count()
     items = list(queryset[offset : offset + count])

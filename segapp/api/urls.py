@@ -1,19 +1,37 @@
-"""The Public API under ``/api/``: Segment's paths, without trailing slashes, as its SDK calls them."""
+"""The Public API under ``/api/``: Segment's paths, without trailing slashes, as its SDK calls them;
+the legacy Config API's Create Destination; the OpenAPI schema and its browsable docs."""
 
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+import segapp.api.schema  # noqa: F401  (registers the Bearer scheme with drf-spectacular)
 from catalog.api.catalog import (
     DestinationCatalogViewSet,
     SourceCatalogViewSet,
     WarehouseCatalogViewSet,
 )
+from connections.api.config_api import ConfigApiDestinationViewSet
+from connections.api.destinations import DestinationViewSet
+from connections.api.sources import SourceViewSet
 from segapp.api.workspace import get_workspace
 
 router = SimpleRouter(trailing_slash=False)
 router.register("catalog/destinations", DestinationCatalogViewSet, basename="catalog-destination")
 router.register("catalog/sources", SourceCatalogViewSet, basename="catalog-source")
 router.register("catalog/warehouses", WarehouseCatalogViewSet, basename="catalog-warehouse")
+router.register("sources", SourceViewSet, basename="source")
+router.register("destinations", DestinationViewSet, basename="destination")
 
 app_name = "api"
-urlpatterns = [path("", get_workspace, name="workspace"), *router.urls]
+urlpatterns = [
+    path("", get_workspace, name="workspace"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "workspaces/<slug:workspaceSlug>/sources/<slug:sourceSlug>/destinations",
+        ConfigApiDestinationViewSet.as_view({"post": "create"}),
+        name="config-api-destination-create",
+    ),
+    *router.urls,
+]
