@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import orjson
 
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
+_TYPE_SET = frozenset(TYPES)
 MAX_ID_LENGTH = 255  # the archive's column; clients send UUIDs (36) or ajs-next ids (~45)
 
 
@@ -64,6 +65,8 @@ def _is_id(value) -> bool:
 
 
 def _text(value, limit: int = MAX_ID_LENGTH) -> str:
+    if value.__class__ is str:
+        return value if len(value) <= limit else value[:limit]
     return "" if value is None else str(value)[:limit]
 
 
@@ -72,7 +75,7 @@ def refusal(message) -> tuple[str, str] | None:
     if not isinstance(message, dict):
         return "invalid_message", "A message must be a JSON object."
     kind = message.get("type")
-    if not isinstance(kind, str) or kind not in TYPES:
+    if not isinstance(kind, str) or kind not in _TYPE_SET:
         return "unknown_type", f"Unknown type {kind!r}: expected one of {', '.join(TYPES)}."
     if kind == "alias":
         if not (_is_id(message.get("previousId")) and _is_id(message.get("userId"))):
@@ -114,11 +117,12 @@ def prepare(message, index: int, ctx: Context) -> Accepted | Rejected:
         message_id = message["messageId"] = str(message_id)
 
     context = message.get("context")
-    context = dict(context) if isinstance(context, dict) else {}
+    if not isinstance(context, dict):
+        context = message["context"] = {}
     if isinstance(ctx.context, dict):
-        context = {**ctx.context, **context}  # the message's own values win
-    context.setdefault("ip", ctx.ip)
-    message["context"] = context
+        context = message["context"] = {**ctx.context, **context}  # the message's values win
+    if "ip" not in context:
+        context["ip"] = ctx.ip
     if isinstance(ctx.integrations, dict):
         integrations = message.get("integrations")
         own = integrations if isinstance(integrations, dict) else {}
@@ -174,6 +178,8 @@ def parse_time(value) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is UTC:
+            return parsed
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
@@ -181,4 +187,4 @@ def parse_time(value) -> datetime | None:
 
 def iso(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and Z, as Segment writes receivedAt (``moment`` is UTC)."""
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"  # drops "+00:00"
