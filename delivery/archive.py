@@ -12,9 +12,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import orjson
 from django.db import connection
 
-from delivery.ingest.messages import Accepted, Rejected
+from delivery.ingest.messages import Accepted, Rejected, iso
 from delivery.models import Event, IngestBatch, RejectedMessage, SeenMessage
 
 DEDUPE_WINDOW = timedelta(hours=24)
@@ -75,6 +76,18 @@ def store_batch(
     if not accepted and not rejected:
         return StoredBatch(None, 0, 0)
     fresh = claim_message_ids(source_id, accepted, received_at)
+    return write_batch(source_id, received_at, fresh, len(accepted) - len(fresh), rejected)
+
+
+def write_batch(
+    source_id: str,
+    received_at: datetime,
+    fresh: list[Accepted],
+    duplicate_count: int,
+    rejected: list[Rejected],
+) -> StoredBatch:
+    """The batch row, its events and its rejections, once ``claim_message_ids`` has said which
+    messages are new."""
     when = connection.ops.adapt_datetimefield_value(received_at)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -83,7 +96,7 @@ def store_batch(
                 source_id,
                 when,
                 len(fresh),
-                len(accepted) - len(fresh),
+                duplicate_count,
                 len(rejected),
                 when,
                 # Nothing stored, nothing to route: the batch is only a record of the request.
@@ -107,7 +120,7 @@ def store_batch(
             )
             for r in rejected
         )
-    return StoredBatch(batch_id, len(fresh), len(accepted) - len(fresh))
+    return StoredBatch(batch_id, len(fresh), duplicate_count)
 
 
 def claim_message_ids(
@@ -134,13 +147,14 @@ def claim_message_ids(
         f" WHERE {_SEEN_TABLE}.received_at < %s RETURNING message_id"
     )
     if connection.vendor == "postgresql":
-        # One array parameter: the statement's text stays the same whatever the batch size, so
-        # psycopg parses it once instead of splitting a 300-placeholder query on every request.
+        # The ids travel as one JSON text parameter: the statement's text stays the same whatever
+        # the batch size (psycopg would otherwise re-split a 300-placeholder query per request),
+        # and one string is quoted much faster than a 100-element array.
         sql = (
-            f"INSERT INTO {_SEEN_TABLE} ({_SEEN_COLUMNS})"
-            " SELECT %s, m, %s FROM unnest(%s::text[]) AS m ORDER BY m" + conflict
+            f"INSERT INTO {_SEEN_TABLE} ({_SEEN_COLUMNS}) SELECT %s, m, %s"
+            " FROM jsonb_array_elements_text(%s::jsonb) AS m ORDER BY m" + conflict
         )
-        params = [source_id, when, list(first), cutoff]
+        params = [source_id, when, orjson.dumps(list(first)).decode(), cutoff]
     else:
         ids = sorted(first)
         sql = (
@@ -159,9 +173,12 @@ def claim_message_ids(
 def _insert_events(source_id: str, batch_id: int, received_at: datetime, fresh: list[Accepted]):
     """All the request's events in one statement: COPY on PostgreSQL, a multi-row INSERT else."""
     if connection.vendor == "postgresql":
+        # Timestamps as the ISO text already made for the payload: psycopg formats a string for
+        # COPY in a fraction of the time it takes to format a datetime.
+        received_at_text = iso(received_at)
         rows = [
             (source_id, batch_id, m.message_id, m.type, m.event_name, m.user_id,
-             m.anonymous_id, m.timestamp, received_at, m.payload)
+             m.anonymous_id, m.timestamp_text, received_at_text, m.payload)
             for m in fresh
         ]  # fmt: skip
         _copy(f"COPY {_EVENT_TABLE} ({_EVENT_COLUMNS}) FROM STDIN", rows)

@@ -23,6 +23,7 @@ class Accepted:
     user_id: str
     anonymous_id: str
     timestamp: datetime
+    timestamp_text: str  # the same, as written in the payload (COPY takes it as is)
     payload: str
 
 
@@ -129,7 +130,7 @@ def prepare(message, index: int, ctx: Context) -> Accepted | Rejected:
         message["integrations"] = {**ctx.integrations, **own}
 
     timestamp = _corrected_timestamp(message, ctx)
-    message["timestamp"] = iso(timestamp)
+    timestamp_text = message["timestamp"] = iso(timestamp)
     message["receivedAt"] = ctx.received_at_text
 
     kind = message["type"]
@@ -146,6 +147,7 @@ def prepare(message, index: int, ctx: Context) -> Accepted | Rejected:
         user_id=_text(message.get("userId")),
         anonymous_id=_text(message.get("anonymousId")),
         timestamp=timestamp,
+        timestamp_text=timestamp_text,
         payload=orjson.dumps(message).decode(),
     )
 
