@@ -33,7 +33,7 @@ def steps(write_key: str, requests: int) -> dict[str, float]:
 
     from delivery import archive
     from delivery.ingest import parse
-    from delivery.ingest.messages import Accepted, Context, prepare
+    from delivery.ingest.messages import Accepted, Arrival, prepare
     from delivery.tasks import queue_routing
 
     run = f"l{time.time_ns()}"
@@ -53,8 +53,8 @@ def steps(write_key: str, requests: int) -> dict[str, float]:
         source = parse.source_for(write_key)
         t = lap("write key → source (1 query)", t)
         received_at = datetime.now(UTC)
-        context = Context(received_at=received_at, ip="127.0.0.1", sent_at=envelope.sent_at)
-        prepared = [prepare(m, i, context) for i, m in enumerate(envelope.messages)]
+        arrival = Arrival(received_at=received_at, ip="127.0.0.1", sent_at=envelope.sent_at)
+        prepared = [prepare(m, i, arrival) for i, m in enumerate(envelope.messages)]
         accepted = [p for p in prepared if isinstance(p, Accepted)]
         t = lap("check and enrich 100 messages", t)
         with transaction.atomic():

@@ -41,8 +41,8 @@ class Rejected:
 
 
 @dataclass(slots=True)
-class Context:
-    """What the request adds to each of its messages."""
+class Arrival:
+    """How the message arrived: what its request adds to each of its messages."""
 
     received_at: datetime
     ip: str
@@ -93,12 +93,12 @@ def refusal(message) -> tuple[str, str] | None:
     return None
 
 
-def prepare(message, index: int, ctx: Context) -> Accepted | Rejected:
+def prepare(message, index: int, arrival: Arrival) -> Accepted | Rejected:
     """Checks one message and enriches it the way Segment's API does."""
     if isinstance(message, dict):
         message.pop("writeKey", None)  # analytics.js repeats it in every message; not for storage
-        if ctx.single_type is not None:
-            message["type"] = ctx.single_type
+        if arrival.single_type is not None:
+            message["type"] = arrival.single_type
     problem = refusal(message)
     if problem is not None:
         is_dict = isinstance(message, dict)
@@ -120,18 +120,18 @@ def prepare(message, index: int, ctx: Context) -> Accepted | Rejected:
     context = message.get("context")
     if not isinstance(context, dict):
         context = message["context"] = {}
-    if isinstance(ctx.context, dict):
-        context = message["context"] = {**ctx.context, **context}  # the message's values win
+    if isinstance(arrival.context, dict):
+        context = message["context"] = {**arrival.context, **context}  # the message's values win
     if "ip" not in context:
-        context["ip"] = ctx.ip
-    if isinstance(ctx.integrations, dict):
+        context["ip"] = arrival.ip
+    if isinstance(arrival.integrations, dict):
         integrations = message.get("integrations")
         own = integrations if isinstance(integrations, dict) else {}
-        message["integrations"] = {**ctx.integrations, **own}
+        message["integrations"] = {**arrival.integrations, **own}
 
-    timestamp = _corrected_timestamp(message, ctx)
+    timestamp = _corrected_timestamp(message, arrival)
     timestamp_text = message["timestamp"] = iso(timestamp)
-    message["receivedAt"] = ctx.received_at_text
+    message["receivedAt"] = arrival.received_at_text
 
     kind = message["type"]
     if kind == "track":
@@ -152,25 +152,25 @@ def prepare(message, index: int, ctx: Context) -> Accepted | Rejected:
     )
 
 
-def _corrected_timestamp(message: dict, ctx: Context) -> datetime:
+def _corrected_timestamp(message: dict, arrival: Arrival) -> datetime:
     """timestamp = receivedAt - (sentAt - originalTimestamp): the client's clock skew removed.
 
     https://segment.com/docs/connections/spec/common/#timestamp-overview
     """
     sent_at = parse_time(message.get("sentAt"))
-    if sent_at is None and ctx.parsed_sent_at is not None:
-        sent_at = ctx.parsed_sent_at
-        message["sentAt"] = ctx.sent_at  # as Segment stores it: each event says when it left
+    if sent_at is None and arrival.parsed_sent_at is not None:
+        sent_at = arrival.parsed_sent_at
+        message["sentAt"] = arrival.sent_at  # as Segment stores it: each event says when it left
     given = message.get("timestamp")
     if given is not None:
         message["originalTimestamp"] = given
     original = parse_time(given)
     if original is None:
-        return ctx.received_at
+        return arrival.received_at
     if sent_at is None:
         return original
     try:
-        return ctx.received_at - (sent_at - original)
+        return arrival.received_at - (sent_at - original)
     except OverflowError:  # absurd clocks (year 1 against 9999): keep what the client said
         return original
 
