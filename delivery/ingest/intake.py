@@ -8,7 +8,7 @@ from django.db import transaction
 
 from delivery import archive
 from delivery.ingest import parse
-from delivery.ingest.messages import Accepted, Context, Rejected, prepare
+from delivery.ingest.messages import Accepted, Arrival, Rejected, prepare
 from delivery.tasks import queue_routing
 
 
@@ -41,7 +41,7 @@ def accept(
     (the sweeper then queues it), which never fails the request.
     """
     envelope = parse.envelope(body, single_type, body_size)
-    context = Context(
+    arrival = Arrival(
         received_at=received_at,
         ip=ip,
         single_type=single_type,
@@ -52,7 +52,7 @@ def accept(
     accepted: list[Accepted] = []
     rejected: list[Rejected] = []
     for index, message in enumerate(envelope.messages):
-        result = prepare(message, index, context)
+        result = prepare(message, index, arrival)
         (accepted if isinstance(result, Accepted) else rejected).append(result)
     with transaction.atomic():
         stored = archive.store_batch(source.id, received_at, accepted, rejected)

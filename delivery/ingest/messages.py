@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import orjson
 
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
+_TYPE_SET = frozenset(TYPES)
 MAX_ID_LENGTH = 255  # the archive's column; clients send UUIDs (36) or ajs-next ids (~45)
 
 
@@ -22,6 +23,7 @@ class Accepted:
     user_id: str
     anonymous_id: str
     timestamp: datetime
+    timestamp_text: str  # the same, as written in the payload (COPY takes it as is)
     payload: str
 
 
@@ -39,8 +41,8 @@ class Rejected:
 
 
 @dataclass(slots=True)
-class Context:
-    """What the request adds to each of its messages."""
+class Arrival:
+    """How the message arrived: what its request adds to each of its messages."""
 
     received_at: datetime
     ip: str
@@ -64,6 +66,8 @@ def _is_id(value) -> bool:
 
 
 def _text(value, limit: int = MAX_ID_LENGTH) -> str:
+    if value.__class__ is str:
+        return value if len(value) <= limit else value[:limit]
     return "" if value is None else str(value)[:limit]
 
 
@@ -72,7 +76,7 @@ def refusal(message) -> tuple[str, str] | None:
     if not isinstance(message, dict):
         return "invalid_message", "A message must be a JSON object."
     kind = message.get("type")
-    if not isinstance(kind, str) or kind not in TYPES:
+    if not isinstance(kind, str) or kind not in _TYPE_SET:
         return "unknown_type", f"Unknown type {kind!r}: expected one of {', '.join(TYPES)}."
     if kind == "alias":
         if not (_is_id(message.get("previousId")) and _is_id(message.get("userId"))):
@@ -89,12 +93,12 @@ def refusal(message) -> tuple[str, str] | None:
     return None
 
 
-def prepare(message, index: int, ctx: Context) -> Accepted | Rejected:
+def prepare(message, index: int, arrival: Arrival) -> Accepted | Rejected:
     """Checks one message and enriches it the way Segment's API does."""
     if isinstance(message, dict):
         message.pop("writeKey", None)  # analytics.js repeats it in every message; not for storage
-        if ctx.single_type is not None:
-            message["type"] = ctx.single_type
+        if arrival.single_type is not None:
+            message["type"] = arrival.single_type
     problem = refusal(message)
     if problem is not None:
         is_dict = isinstance(message, dict)
@@ -114,19 +118,20 @@ def prepare(message, index: int, ctx: Context) -> Accepted | Rejected:
         message_id = message["messageId"] = str(message_id)
 
     context = message.get("context")
-    context = dict(context) if isinstance(context, dict) else {}
-    if isinstance(ctx.context, dict):
-        context = {**ctx.context, **context}  # the message's own values win
-    context.setdefault("ip", ctx.ip)
-    message["context"] = context
-    if isinstance(ctx.integrations, dict):
+    if not isinstance(context, dict):
+        context = message["context"] = {}
+    if isinstance(arrival.context, dict):
+        context = message["context"] = {**arrival.context, **context}  # the message's values win
+    if "ip" not in context:
+        context["ip"] = arrival.ip
+    if isinstance(arrival.integrations, dict):
         integrations = message.get("integrations")
         own = integrations if isinstance(integrations, dict) else {}
-        message["integrations"] = {**ctx.integrations, **own}
+        message["integrations"] = {**arrival.integrations, **own}
 
-    timestamp = _corrected_timestamp(message, ctx)
-    message["timestamp"] = iso(timestamp)
-    message["receivedAt"] = ctx.received_at_text
+    timestamp = _corrected_timestamp(message, arrival)
+    timestamp_text = message["timestamp"] = iso(timestamp)
+    message["receivedAt"] = arrival.received_at_text
 
     kind = message["type"]
     if kind == "track":
@@ -142,29 +147,30 @@ def prepare(message, index: int, ctx: Context) -> Accepted | Rejected:
         user_id=_text(message.get("userId")),
         anonymous_id=_text(message.get("anonymousId")),
         timestamp=timestamp,
+        timestamp_text=timestamp_text,
         payload=orjson.dumps(message).decode(),
     )
 
 
-def _corrected_timestamp(message: dict, ctx: Context) -> datetime:
+def _corrected_timestamp(message: dict, arrival: Arrival) -> datetime:
     """timestamp = receivedAt - (sentAt - originalTimestamp): the client's clock skew removed.
 
     https://segment.com/docs/connections/spec/common/#timestamp-overview
     """
     sent_at = parse_time(message.get("sentAt"))
-    if sent_at is None and ctx.parsed_sent_at is not None:
-        sent_at = ctx.parsed_sent_at
-        message["sentAt"] = ctx.sent_at  # as Segment stores it: each event says when it left
+    if sent_at is None and arrival.parsed_sent_at is not None:
+        sent_at = arrival.parsed_sent_at
+        message["sentAt"] = arrival.sent_at  # as Segment stores it: each event says when it left
     given = message.get("timestamp")
     if given is not None:
         message["originalTimestamp"] = given
     original = parse_time(given)
     if original is None:
-        return ctx.received_at
+        return arrival.received_at
     if sent_at is None:
         return original
     try:
-        return ctx.received_at - (sent_at - original)
+        return arrival.received_at - (sent_at - original)
     except OverflowError:  # absurd clocks (year 1 against 9999): keep what the client said
         return original
 
@@ -174,6 +180,8 @@ def parse_time(value) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is UTC:
+            return parsed
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
@@ -181,4 +189,4 @@ def parse_time(value) -> datetime | None:
 
 def iso(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and Z, as Segment writes receivedAt (``moment`` is UTC)."""
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"  # drops "+00:00"

@@ -3,6 +3,8 @@
 Tracking requests carry a write key, never a session: they have no use for sessions, CSRF, auth,
 messages, clickjacking headers or URL resolution, and they are most of the traffic. Placed right
 after the request log (so each still gets its one log line), this returns before any of that runs.
+Host validation (ALLOWED_HOSTS, in CommonMiddleware) is skipped too: it guards URLs built from the
+Host header, and the tracking API builds none.
 """
 
 from delivery.ingest import http

@@ -109,7 +109,3 @@ def start_web(broker_url: str, workers: int = 1):
 
     wait_for(answers, timeout=30, message="gunicorn to answer")
     return proc, output, base_url
-
-
-# Playwright in Debian's Chromium, for the debugger's browser test.
-from tests.browser.conftest import browser, page, signed_in  # noqa: E402, F401
