@@ -9,7 +9,14 @@ from django.utils import timezone
 
 from connections.instances import set_enabled, set_mode
 from delivery import deliveries, tasks
-from delivery.models import DeliveryCounter, DeliveryError, DeliveryJob, IngestBatch, InstanceHealth, JobState
+from delivery.models import (
+    DeliveryCounter,
+    DeliveryError,
+    DeliveryJob,
+    IngestBatch,
+    InstanceHealth,
+    JobState,
+)
 from tests.delivery.conftest import track
 from tests.factories import make_instance, make_source
 from tests.sinks import Reply
@@ -26,7 +33,9 @@ def source(catalog, workspace):
 @pytest.fixture(autouse=True)
 def fast_retries(settings):
     settings.EGRESS_ALLOW_PRIVATE = True
-    settings.DELIVERY_RETRY_BASE_DELAY = 0  # retries are due at once; the schedule has its own tests
+    settings.DELIVERY_RETRY_BASE_DELAY = (
+        0  # retries are due at once; the schedule has its own tests
+    )
 
 
 @pytest.fixture
@@ -34,7 +43,12 @@ def hook(source, sink):
     """An enabled Webhooks instance sending to the sink."""
 
     def make(name="Webhooks", url=None, **settings):
-        instance = make_instance(source, "webhooks", name=name, settings={"webhookUrls": [url or f"{sink.url}/{name}"], **settings})
+        instance = make_instance(
+            source,
+            "webhooks",
+            name=name,
+            settings={"webhookUrls": [url or f"{sink.url}/{name}"], **settings},
+        )
         return set_enabled(instance, True, None)
 
     return make
@@ -51,7 +65,11 @@ def ingest_and_route(api, messages, **envelope) -> list[int]:
 def deliver_all():
     """Runs delivery tasks until no job is due (what workers and the dispatcher do)."""
     for _ in range(50):
-        due = list(DeliveryJob.objects.filter(state__in=["pending", "retrying"], next_attempt_at__lte=timezone.now()).values_list("pk", flat=True))
+        due = list(
+            DeliveryJob.objects.filter(
+                state__in=["pending", "retrying"], next_attempt_at__lte=timezone.now()
+            ).values_list("pk", flat=True)
+        )
         if not due:
             return
         for job_id in due:
@@ -59,7 +77,9 @@ def deliver_all():
 
 
 def received_ids(sink, path=None) -> list[str]:
-    return [orjson.loads(r.body)["messageId"] for r in sink.received if path is None or r.path == path]
+    return [
+        orjson.loads(r.body)["messageId"] for r in sink.received if path is None or r.path == path
+    ]
 
 
 def counts(instance) -> dict:
@@ -71,13 +91,19 @@ def counts(instance) -> dict:
 
 def test_every_enabled_cloud_instance_gets_each_event_once(api, hook, source, sink):
     first, second = hook("A"), hook("B")
-    make_instance(source, "webhooks", name="Disabled", settings={"webhookUrls": [f"{sink.url}/disabled"]})
+    make_instance(
+        source, "webhooks", name="Disabled", settings={"webhookUrls": [f"{sink.url}/disabled"]}
+    )
     device = set_enabled(make_instance(source, "amplitude", settings={"apiKey": "k"}), True, None)
     set_mode(device, "device", None)
     messages = [track(n, messageId=f"m{n}") for n in range(5)]
     ingest_and_route(api, messages)
     deliver_all()
-    assert sorted(received_ids(sink, "/A")) == sorted(received_ids(sink, "/B")) == [f"m{n}" for n in range(5)]
+    assert (
+        sorted(received_ids(sink, "/A"))
+        == sorted(received_ids(sink, "/B"))
+        == [f"m{n}" for n in range(5)]
+    )
     assert {r.path for r in sink.received} == {"/A", "/B"}
     assert counts(first) == counts(second) == {"delivered": 5}
     counter = DeliveryCounter.objects.get(instance_id=first.pk, outcome="delivered")
@@ -96,7 +122,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("label", "integrations", "envelope", "expected"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("label", "integrations", "envelope", "expected"), CASES, ids=[c[0] for c in CASES]
+)
 def test_integrations_object(api, hook, sink, label, integrations, envelope, expected):
     a, _ = hook("A"), hook("B")
     message = track(1, **({"integrations": integrations} if integrations is not None else {}))
@@ -147,11 +175,15 @@ def test_400_is_discarded_with_the_reason_and_the_exchange(api, hook, sink):
     deliver_all()
     assert len(sink.received) == 1 and DeliveryJob.objects.get().state == JobState.DONE
     error = DeliveryError.objects.get(instance_id=instance.pk)
-    assert error.outcome == "discarded" and "HTTP 400" in error.reason and "bad field" in error.reason
+    assert (
+        error.outcome == "discarded" and "HTTP 400" in error.reason and "bad field" in error.reason
+    )
     assert error.request["method"] == "POST" and error.response["status"] == 400
     assert error.request["headers"]["X-Signature"] == "••••••••"
     assert "hush-hush" not in orjson.dumps(error.request).decode()
-    assert DeliveryCounter.objects.get(instance_id=instance.pk, outcome="discarded").reason.startswith("HTTP 400")
+    assert DeliveryCounter.objects.get(
+        instance_id=instance.pk, outcome="discarded"
+    ).reason.startswith("HTTP 400")
 
 
 def test_dead_letter_after_the_window_then_redeliver(api, hook, sink, settings):
