@@ -1,0 +1,160 @@
+"""The delivery engine with real Celery workers on Redis, real HTTP sinks and Segment's official
+clients: exactly-once fan-out, a worker killed mid-delivery, one hung destination."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import orjson
+import pytest
+from segment.analytics import Client
+
+from connections.instances import set_enabled, set_mode
+from delivery.models import DeliveryJob
+from tests.delivery.conftest import process_env
+from tests.factories import make_instance, make_source
+from tests.processes import REPO, start, stop, wait_for
+from tests.sinks import Reply, Sink
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def source(catalog, workspace):
+    return make_source(workspace, "javascript", name="Website")
+
+
+@pytest.fixture
+def sinks():
+    made = []
+
+    def make():
+        made.append(Sink())
+        return made[-1]
+
+    yield make
+    for sink in made:
+        sink.close()
+
+
+def worker(tmp_path, broker, **env):
+    """A worker with its beat scheduler; the dispatcher and sweepers run every second."""
+    environment = process_env(
+        CELERY_BROKER_URL=os.environ["CELERY_BROKER_URL"],
+        SEGAPP_VAR_DIR=str(tmp_path),
+        SEGAPP_EGRESS_ALLOW_PRIVATE="1",
+        SEGAPP_ROUTING_SWEEP_INTERVAL="1",
+        SEGAPP_ROUTING_SWEEP_GRACE="1",
+        SEGAPP_DISPATCH_INTERVAL="1",
+        SEGAPP_DELIVERY_RETRY_BASE_DELAY="1",
+        **env,
+    )
+    args = [sys.executable, "-m", "celery", "-A", "segapp", "worker", "--beat", "--concurrency", "4",
+            "--loglevel", "INFO", "--without-mingle", "--without-gossip"]  # fmt: skip
+    return start(args, environment, cwd=REPO)
+
+
+def hook(source, sink, name):
+    instance = make_instance(
+        source, "webhooks", name=name, settings={"webhookUrls": [f"{sink.url}/{name}"]}
+    )
+    return set_enabled(instance, True, None)
+
+
+def ids(sink) -> list[str]:
+    return [orjson.loads(r.body)["messageId"] for r in sink.received]
+
+
+def test_every_event_reaches_every_enabled_cloud_instance_exactly_once(
+    live_server, source, sinks, broker, tmp_path
+):
+    a, b, off = sinks(), sinks(), sinks()
+    hook(source, a, "A")
+    hook(source, b, "B")
+    make_instance(source, "webhooks", name="Off", settings={"webhookUrls": [f"{off.url}/off"]})
+    device = set_enabled(make_instance(source, "amplitude", settings={"apiKey": "k"}), True, None)
+    set_mode(device, "device", None)
+    key = source.write_keys.get().key
+    proc, output = worker(tmp_path, broker)
+    try:
+        python = Client(key, host=live_server.url, max_queue_size=10000, upload_size=100)
+        sent = [
+            python.track(user_id=f"py-{n}", event="Python Event", properties={"n": n})[1][
+                "messageId"
+            ]
+            for n in range(500)
+        ]
+        python.flush()
+        python.join()
+        node = subprocess.run(["node", "send_many.js", live_server.url, key, "500"], cwd=REPO / "tests/clients",
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert node.returncode == 0, node.stderr
+        sent += json.loads(node.stdout.strip().splitlines()[-1])["messageIds"]
+        assert len(set(sent)) == 1000
+        wait_for(lambda: len(a.received) >= 1000 and len(b.received) >= 1000, timeout=120, interval=0.5,
+                 message="1,000 events at both sinks")  # fmt: skip
+        time.sleep(3)  # anything extra would arrive now
+        assert sorted(ids(a)) == sorted(ids(b)) == sorted(sent)
+        assert not off.received
+    except AssertionError:
+        print("".join(output.lines[-40:]))
+        raise
+    finally:
+        stop(proc, sig=signal.SIGTERM)
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing(api, source, sinks, broker, tmp_path):
+    sink = sinks()
+    sink.replies = [Reply(delay=4)]  # the first request hangs while the worker is killed
+    hook(source, sink, "A")
+    env = {"SEGAPP_DELIVERY_JOB_LEASE": "3", "SEGAPP_DELIVERY_READ_TIMEOUT": "10"}
+    proc, _ = worker(tmp_path, broker, **env)
+    assert (
+        api.batch(
+            [{"type": "track", "event": "Paid", "userId": "u", "messageId": "survivor"}]
+        ).status_code
+        == 200
+    )
+    wait_for(lambda: sink.received, timeout=60, message="the first delivery attempt")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    second, _ = worker(tmp_path, broker, **env)
+    try:
+        wait_for(lambda: DeliveryJob.objects.filter(state="done").exists(), timeout=60, interval=0.5,
+                 message="the job delivered by the second worker")  # fmt: skip
+        assert set(ids(sink)) == {"survivor"} and len(sink.received) >= 2
+    finally:
+        stop(second, sig=signal.SIGTERM)
+
+
+def test_one_hung_destination_does_not_hold_up_another(api, source, sinks, broker, tmp_path):
+    healthy, hung = sinks(), sinks()
+    hung.default = Reply(delay=60)
+    hook(source, healthy, "Healthy")
+    hook(source, hung, "Hung")
+    proc, _ = worker(tmp_path, broker, SEGAPP_DELIVERY_READ_TIMEOUT="5")
+    try:
+        lags = []
+        for n in range(20):
+            sent_at = time.time()
+            assert (
+                api.batch(
+                    [{"type": "track", "event": "Tick", "userId": "u", "messageId": f"tick-{n}"}]
+                ).status_code
+                == 200
+            )
+            wait_for(
+                lambda n=n: f"tick-{n}" in ids(healthy),
+                timeout=30,
+                interval=0.05,
+                message=f"tick-{n}",
+            )
+            lags.append(time.time() - sent_at)
+            time.sleep(0.5)
+        assert len(hung.received) >= 1  # the hung sink was tried, and held its requests
+        assert max(lags) < 6, lags
+    finally:
+        stop(proc, sig=signal.SIGTERM)
