@@ -5,7 +5,9 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 
+import orjson
 import pytest
 from segment.analytics import Client
 
@@ -16,20 +18,26 @@ from catalog.models import SourceMetadata
 from connections.sources import create_source
 from segapp.models import Workspace
 source = create_source(Workspace.objects.get(slug="demo"), SourceMetadata.objects.get(slug="python"), None, name="Embedded")
+from catalog.models import DestinationMetadata
+from connections.instances import create_instance, set_enabled
+hook = create_instance(source, DestinationMetadata.objects.get(slug="webhooks"), None,
+                       settings={"webhookUrls": ["SINK_URL/embedded"]})
+set_enabled(hook, True, None)
 print(source.write_keys.get().key)
 """
 
 
 @pytest.mark.slow
-def test_embedded_default_stores_dedupes_and_routes_events(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+def test_embedded_default_stores_dedupes_routes_and_delivers_events(tmp_path, sink):
+    unset = ("DATABASE_URL", "CELERY_BROKER_URL", "SEGAPP_EGRESS_ALLOW_PRIVATE")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(SEGAPP_VAR_DIR=str(tmp_path), SEGAPP_SECRET_KEY="embedded-test")
     port = free_port()
     proc, output = start([sys.executable, "manage.py", "run", "--port", str(port)], env)
     try:
         output.wait_for_match(r"running at (http://\S+)/", timeout=120)
         write_key = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", CREATE_SOURCE],
+            [sys.executable, "manage.py", "shell", "-c", CREATE_SOURCE.replace("SINK_URL", sink.url)],
             cwd=REPO, env=env, capture_output=True, text=True, check=True, timeout=60,
         ).stdout.strip().splitlines()[-1]  # fmt: skip
 
@@ -51,6 +59,13 @@ def test_embedded_default_stores_dedupes_and_routes_events(tmp_path):
 
         wait_for(all_routed, timeout=30, interval=0.3, message="the worker to route the batches")
         assert database.execute("SELECT COUNT(*) FROM delivery_ingestbatch").fetchone()[0] == 3
+        # ...and the worker delivers each event once to the Webhooks instance (no egress guard
+        # in the embedded default, so a local tool works).
+        wait_for(
+            lambda: len(sink.received) >= 2, timeout=30, interval=0.3, message="webhook deliveries"
+        )
+        time.sleep(2)
+        assert sorted(orjson.loads(r.body)["messageId"] for r in sink.received) == ["m-1", "m-2"]
     except AssertionError:
         print("".join(output.lines[-60:]))
         raise
