@@ -106,7 +106,7 @@ def test_events_accepted_while_the_broker_is_down_are_routed_once_it_is_back(
             assert time.monotonic() - started < 2, "publishing must not hold the request"
         assert Event.objects.filter(source=source).count() == 6
         assert IngestBatch.objects.filter(routed_at__isnull=True).count() == 3
-        web_output.wait_for_match(r"routing task not sent", timeout=5)
+        web_output.wait_for_match(r"task not sent.*delivery.tasks.route_batch", timeout=5)
     finally:
         stop(web, sig=15)
 
