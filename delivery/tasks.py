@@ -51,7 +51,11 @@ def publish(task, *args) -> bool:
     except Exception as error:  # kombu and the transports raise many classes: all mean "not sent"
         log.error(
             "task not sent; a sweeper will send it",
-            extra={"task": task.name, "args": args, "error": f"{type(error).__name__}: {error}"},
+            extra={
+                "task": task.name,
+                "task_args": list(args),
+                "error": f"{type(error).__name__}: {error}",
+            },
         )
         return False
     return True
