@@ -10,6 +10,7 @@ import time
 
 import orjson
 import pytest
+import requests
 from segment.analytics import Client
 
 from connections.instances import set_enabled, set_mode
@@ -158,3 +159,82 @@ def test_one_hung_destination_does_not_hold_up_another(api, source, sinks, broke
         assert max(lags) < 6, lags
     finally:
         stop(proc, sig=signal.SIGTERM)
+
+
+def test_a_broker_restart_loses_nothing(source, sinks, tmp_path):
+    """A Redis of the test's own, killed (dropping its queued messages, as it keeps nothing on
+    disk) and started again while events keep arriving: each still reaches the sink once."""
+    from tests.delivery.conftest import start_web
+    from tests.processes import free_port
+
+    port = free_port()
+    redis_args = [
+        "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
+    broker_url = f"redis://127.0.0.1:{port}/0"
+    redis_proc, _ = start(redis_args, dict(os.environ))
+    sink = sinks()
+    hook(source, sink, "A")
+    key = source.write_keys.get().key
+    web, _, base_url = start_web(broker_url)
+    env = process_env(CELERY_BROKER_URL=broker_url, SEGAPP_VAR_DIR=str(tmp_path), SEGAPP_EGRESS_ALLOW_PRIVATE="1",
+                      SEGAPP_ROUTING_SWEEP_INTERVAL="1", SEGAPP_ROUTING_SWEEP_GRACE="1", SEGAPP_DISPATCH_INTERVAL="1")  # fmt: skip
+    args = [sys.executable, "-m", "celery", "-A", "segapp", "worker", "--beat", "--concurrency", "2",
+            "--loglevel", "INFO", "--without-mingle", "--without-gossip"]  # fmt: skip
+    worker_proc, output = start(args, env, cwd=REPO)
+
+    def send(ids):
+        body = orjson.dumps(
+            {
+                "writeKey": key,
+                "batch": [
+                    {"type": "track", "event": "E", "userId": "u", "messageId": i} for i in ids
+                ],
+            }
+        )
+        response = requests.post(
+            f"{base_url}/v1/batch",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+
+    try:
+        send(["before-1", "before-2"])
+        wait_for(
+            lambda: len(sink.received) >= 2,
+            timeout=60,
+            interval=0.3,
+            message="deliveries before the restart",
+        )
+        os.killpg(redis_proc.pid, signal.SIGKILL)
+        redis_proc.wait(10)
+        send(["during-1", "during-2"])  # accepted while the broker is gone
+        time.sleep(2)
+        redis_proc, _ = start(redis_args, dict(os.environ))
+        send(["after-1"])
+        expected = {"before-1", "before-2", "during-1", "during-2", "after-1"}
+        wait_for(
+            lambda: set(ids(sink)) >= expected,
+            timeout=90,
+            interval=0.5,
+            message="every event after the restart",
+        )
+        time.sleep(3)
+        assert sorted(ids(sink)) == sorted(expected)
+    except AssertionError:
+        print("".join(output.lines[-60:]))
+        raise
+    finally:
+        stop(worker_proc, sig=signal.SIGTERM)
+        stop(web, sig=signal.SIGTERM)
+        stop(redis_proc, sig=signal.SIGTERM)
