@@ -62,11 +62,10 @@ def deliver_job(job_id: int) -> None:
         _finish(job, [], None, JobState.DONE, reason)
         tally.flush()
         return
-    health = InstanceHealth.objects.filter(pk=instance.pk).first()
-    if health and health.open_until and health.open_until > now and job.attempts > 1:
+    if wait_until := _breaker_wait(instance.pk, now):
         # Breaker open: wait for the probe instead of spending a worker on a failing tool.
         DeliveryJob.objects.filter(pk=job.pk).update(
-            next_attempt_at=health.open_until, lease_until=None, attempts=F("attempts") - 1
+            next_attempt_at=wait_until, lease_until=None, attempts=F("attempts") - 1
         )
         return
 
@@ -155,6 +154,24 @@ def _finish(job: DeliveryJob, remaining, next_at, state, error: str) -> None:
 
 def _latency_ms(received_at: datetime, now: datetime) -> float:
     return max(0.0, (now - received_at).total_seconds() * 1000)
+
+
+def _breaker_wait(instance_id: str, now: datetime) -> datetime | None:
+    """None if a job for this instance may send now, else when to try again.
+
+    Open: every job waits. Once the pause is over, the one job that wins the conditional update
+    probes the tool; the others wait for its outcome (which closes or reopens the breaker).
+    """
+    health = InstanceHealth.objects.filter(pk=instance_id).first()
+    if health is None or health.open_until is None:
+        return None
+    if health.open_until > now:
+        return health.open_until
+    probing = now + BREAKER_BASE
+    won = InstanceHealth.objects.filter(pk=instance_id, open_until=health.open_until).update(
+        open_until=probing
+    )
+    return None if won else probing
 
 
 def _update_breaker(instance_id: str, failed: bool, succeeded: bool, now: datetime) -> None:

@@ -232,6 +232,19 @@ def test_unreachable_destination_opens_the_breaker(api, hook, sink, settings):
     tasks.deliver_job(DeliveryJob.objects.get().pk)
     job = DeliveryJob.objects.get()
     assert job.attempts == 3 and job.next_attempt_at == health.open_until
+    # When the pause is over, one job probes the tool and the others keep waiting.
+    ingest_and_route(api, [track(9)])
+    InstanceHealth.objects.filter(pk=instance.pk).update(
+        open_until=timezone.now() - timedelta(seconds=1)
+    )
+    DeliveryJob.objects.update(next_attempt_at=timezone.now())
+    probe, waiting = DeliveryJob.objects.order_by("id")
+    tasks.deliver_job(probe.pk)
+    tasks.deliver_job(waiting.pk)
+    probe.refresh_from_db()
+    waiting.refresh_from_db()
+    assert probe.attempts == 4  # it was sent (and failed again)
+    assert waiting.attempts == 0 and waiting.next_attempt_at > timezone.now()  # not sent
 
 
 def test_a_private_address_is_refused_when_egress_forbids_it(api, hook, sink, settings):
