@@ -78,7 +78,11 @@ def deliver_job(job_id: int) -> None:
         if event := events.get(event_id):
             message = pipeline.shape(instance, event.message)
             messages[message["messageId"]] = (event_id, event.received_at, message)
-    adapter = adapter_for(instance.metadata.slug)(instance.all_settings())
+    adapter = adapter_for(instance.metadata.slug)(
+        instance.all_settings(),
+        names=(instance.metadata.name, *instance.metadata.previous_names),
+        instance_id=instance.pk,
+    )
     prepared, unsupported = adapter.build([m for _, _, m in messages.values()])
     for item in unsupported:
         tally.add(instance.pk, now, Outcome.FILTERED, item.reason, count=1)

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
+from delivery import integrations
+
 
 class Verdict(StrEnum):
     DELIVERED = "delivered"
@@ -57,19 +59,32 @@ def verdict_for_status(status: int) -> Verdict:
 
 
 class Adapter:
-    """Base class. Subclasses set ``slug`` (the catalog entry) and ``default_endpoint``."""
+    """Base class. Subclasses set ``slug`` (the catalog entry) and ``default_endpoint``.
+
+    ``names`` are the catalog entry's display name and previous names, and ``instance_id`` the
+    instance's id: the keys under which a message's integrations object passes options to it.
+    """
 
     slug: ClassVar[str]
     default_endpoint: ClassVar[str] = ""
+    # The instance setting that overrides ``default_endpoint`` (a regional host, a proxy, a test).
+    endpoint_setting: ClassVar[str] = "endpoint"
     # How many messages one request may carry; 1 for tools without a batch API.
     batch_size: ClassVar[int] = 1
     supported_types: ClassVar[frozenset[str]] = frozenset(
         {"identify", "track", "page", "screen", "group", "alias"}
     )
 
-    def __init__(self, settings: dict, endpoint: str | None = None):
+    def __init__(self, settings: dict, *, names: tuple[str, ...] = (), instance_id: str = ""):
         self.settings = settings
-        self.endpoint = (endpoint or settings.get("endpoint") or self.default_endpoint).rstrip("/")
+        self.names = list(names)
+        self.instance_id = instance_id
+        self.endpoint = (settings.get(self.endpoint_setting) or self.default_endpoint).rstrip("/")
+
+    def options(self, message: dict) -> dict:
+        """The options object the message's integrations object gives this destination, or {}."""
+        decision = integrations.decide(message.get("integrations"), self.instance_id, self.names)
+        return decision.options or {}
 
     def unsupported_reason(self, message: dict) -> str | None:
         if message.get("type") not in self.supported_types:
