@@ -601,3 +601,22 @@ def test_evaluation_never_raises_on_odd_messages():
 def test_invalid_asts_are_refused_at_compile_time(ast):
     with pytest.raises(ValueError):
         compile(ast)
+
+
+def test_long_chains_evaluate():
+    text = " and ".join(f"properties.quantity != {i}" for i in range(4, 3000))
+    assert ev(text) is True
+    assert ev(text + " and properties.quantity = 2") is False
+    assert ev(" or ".join(f"properties.quantity = {i}" for i in range(4, 3000)) + " or true")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[a = " * 99 + "1" + "]" * 99 + " = 1",
+        "bool(a = " * 99 + "1" + ")" * 99,
+        "!(a = " * 50 + "1" + ")" * 50,
+    ],
+)
+def test_the_deepest_expressions_the_parser_accepts_compile_and_evaluate(text):
+    assert compile(parse(text))({"a": 1}) in (True, False)
