@@ -3,8 +3,14 @@
 
 from django.contrib import admin
 
-from connections import instances, sources
-from connections.models import DestinationInstance, Source, WriteKey
+from connections import filters, instances, sources, transformations
+from connections.models import (
+    DestinationFilter,
+    DestinationInstance,
+    Source,
+    Transformation,
+    WriteKey,
+)
 from segapp.admin import RefusalAwareAdmin
 
 
@@ -129,3 +135,59 @@ class DestinationInstanceAdmin(RefusalAwareAdmin):
     def delete_queryset(self, request, queryset):
         for instance in queryset:
             instances.delete_instance(instance, request.user)
+
+
+@admin.register(DestinationFilter)
+class DestinationFilterAdmin(RefusalAwareAdmin):
+    list_display = ["title", "id", "instance", "enabled", "position", "updated_at"]
+    search_fields = ["title", "id", "condition", "instance__name", "instance__id"]
+    list_filter = ["enabled", "instance__metadata__name"]
+    list_select_related = ["instance"]
+    fields = ["id", "instance", "title", "description", "condition", "actions", "enabled",
+              "position", "created_at", "updated_at"]  # fmt: skip
+    readonly_fields = ["id", "instance", "position", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False  # created on the instance page or by the Public API
+
+    def save_model(self, request, obj, form, change):
+        current = DestinationFilter.objects.select_related("instance").get(pk=obj.pk)
+        changes = {name: getattr(obj, name) for name in filters.EDITABLE}
+        self.save_or_refuse(
+            request, lambda: filters.update_filter(current, request.user, **changes)
+        )
+
+    def delete_model(self, request, obj):
+        filters.delete_filter(obj, request.user)
+
+    def delete_queryset(self, request, queryset):
+        for item in queryset.select_related("instance"):
+            filters.delete_filter(item, request.user)
+
+
+@admin.register(Transformation)
+class TransformationAdmin(RefusalAwareAdmin):
+    list_display = ["name", "id", "source", "target", "event_name", "enabled", "updated_at"]
+    search_fields = ["name", "id", "event_name", "new_event_name", "source__name", "source__id"]
+    list_filter = ["enabled", "target"]
+    list_select_related = ["source"]
+    fields = ["id", "source", "name", "enabled", "target", "event_name", "new_event_name",
+              "renames", "drops", "position", "created_at", "updated_at"]  # fmt: skip
+    readonly_fields = ["id", "source", "position", "created_at", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False  # created on the source's Transformations page
+
+    def save_model(self, request, obj, form, change):
+        current = Transformation.objects.get(pk=obj.pk)
+        values = {name: getattr(obj, name) for name in transformations.EDITABLE}
+        self.save_or_refuse(
+            request, lambda: transformations.update_transformation(current, request.user, values)
+        )
+
+    def delete_model(self, request, obj):
+        transformations.delete_transformation(obj, request.user)
+
+    def delete_queryset(self, request, queryset):
+        for item in queryset:
+            transformations.delete_transformation(item, request.user)

@@ -118,3 +118,65 @@ class DestinationInstance(models.Model):
 
 # Shown instead of a stored secret; submitting it back means "keep the stored value".
 MASK = "••••••••"
+
+
+class DestinationFilter(models.Model):
+    """A destination filter (Segment's model): when ``condition`` (FQL) matches a message, its
+    ``actions`` sample it, drop it, or drop or allow properties, for this instance only."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    instance = models.ForeignKey(
+        DestinationInstance, on_delete=models.CASCADE, related_name="filters"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    # The FQL text as the user wrote it, and its syntax tree, parsed once when it is saved.
+    condition = models.TextField()
+    condition_ast = models.JSONField(editable=False)
+    actions = models.JSONField(default=list)
+    enabled = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["instance", "position", "created_at"]
+
+    def __str__(self):
+        return self.title
+
+
+class TransformationTarget(models.TextChoices):
+    TRACK = "track", "Track events"
+    IDENTIFY = "identify", "Identify traits"
+    GROUP = "group", "Group traits"
+    PAGE = "page", "Page properties"
+    SCREEN = "screen", "Screen properties"
+
+
+class Transformation(models.Model):
+    """A source transformation (Protocols style): applied to the source's messages before they fan
+    out, so every instance of the source receives the same result."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="transformations")
+    name = models.CharField(max_length=200)
+    enabled = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0)
+    target = models.CharField(max_length=10, choices=TransformationTarget.choices)
+    # For track, page and screen: the event or page name it applies to; empty means every one.
+    event_name = models.CharField(max_length=200, blank=True, default="")
+    new_event_name = models.CharField(max_length=200, blank=True, default="")
+    # On ``properties`` (track, page, screen) or ``traits`` (identify, group):
+    renames = models.JSONField(default=dict, blank=True, help_text="old name → new name")
+    drops = models.JSONField(default=list, blank=True, help_text="names to remove")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["source", "position", "created_at"]
+
+    def __str__(self):
+        return self.name

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from connections.views import instances, sources
+from connections.views import filters, instances, sources, transformations
 
 app_name = "connections"
 
 W = "w/<slug:workspace_slug>/"
 SOURCE = W + "sources/<str:source_id>/"
 INSTANCE = W + "destinations/<str:instance_id>/"
+FILTER = INSTANCE + "filters/<str:filter_id>/"
+TRANSFORMATION = SOURCE + "transformations/<str:transformation_id>/"
 
 urlpatterns = [
     path(W + "sources/", sources.source_list, name="source-list"),
@@ -45,4 +47,16 @@ urlpatterns = [
     path(INSTANCE + "mode/", instances.instance_mode, name="instance-mode"),
     path(INSTANCE + "settings/", instances.instance_settings, name="instance-settings"),
     path(INSTANCE + "delete/", instances.instance_delete, name="instance-delete"),
+    path(INSTANCE + "filters/new/", filters.filter_edit, name="filter-new"),
+    path(FILTER, filters.filter_edit, name="filter-edit"),
+    path(FILTER + "toggle/", filters.filter_toggle, name="filter-toggle"),
+    path(FILTER + "move/", filters.filter_move, name="filter-move"),
+    path(FILTER + "delete/", filters.filter_delete, name="filter-delete"),
+    path(SOURCE + "transformations/", transformations.transformation_list, name="transformations"),
+    path(TRANSFORMATION, transformations.transformation_edit, name="transformation-edit"),
+    path(
+        TRANSFORMATION + "delete/",
+        transformations.transformation_delete,
+        name="transformation-delete",
+    ),
 ]

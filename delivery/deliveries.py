@@ -74,9 +74,10 @@ def deliver_job(job_id: int) -> None:
         for e in Event.objects.filter(pk__in=job.event_ids).only("id", "payload", "received_at")
     }
     messages = {}
+    plan = pipeline.plan_for(instance.source_id)
     for event_id in job.event_ids:
         if event := events.get(event_id):
-            message = pipeline.shape(instance, event.message)
+            message = plan.shape(instance.pk, plan.transform(event.message))
             messages[message["messageId"]] = (event_id, event.received_at, message)
     adapter = adapter_for(instance.metadata.slug)(
         instance.all_settings(),

@@ -1,17 +1,75 @@
 """Where source transformations and destination filters act on a message (DESIGN §4).
 
-``routing`` asks ``admit`` which instances take a message (filters that drop or sample);
-``deliveries`` asks ``shape`` for the message an instance receives (transformations and filters
-that remove properties). Both are pure functions of the message and the configuration, so a
-retried delivery sends exactly what the first attempt sent.
+A ``Plan`` is a source's configuration compiled for the worker: its transformations as one
+function, and each instance's enabled filters with their FQL conditions compiled to closures.
+Plans are cached per process and rebuilt when the source's ``config_version`` changes (every
+filter, transformation or instance change bumps it), so a worker never parses FQL per event and
+never acts on a stale configuration for longer than one batch.
+
+``routing`` transforms each message and asks ``admit`` which instances take it (filters that
+sample or drop); ``deliveries`` asks ``shape`` for what an instance receives (filters that drop
+or allow properties). The split keeps a sampling decision made once, at routing.
 """
 
+from collections import defaultdict
+from dataclasses import dataclass, field
 
-def admit(instance, message: dict) -> str | None:
-    """None if ``instance`` takes ``message``, else the reason it is filtered."""
-    return None
+from connections.models import DestinationFilter, Source, Transformation
+from delivery import filters, fql, transformations
+
+ADMISSION = {"SAMPLE", "DROP"}
+MAX_CACHED_PLANS = 2000
 
 
-def shape(instance, message: dict) -> dict:
-    """The message as ``instance`` receives it."""
-    return message
+@dataclass
+class Plan:
+    version: int
+    transform: transformations.Transform = transformations.identity
+    admission: dict[str, list[filters.FilterSpec]] = field(default_factory=dict)
+    shaping: dict[str, list[filters.FilterSpec]] = field(default_factory=dict)
+
+    def admit(self, instance_id: str, message: dict) -> str | None:
+        """None if the instance takes ``message`` (already transformed), else why not."""
+        specs = self.admission.get(instance_id)
+        if not specs:
+            return None
+        kept, reason = filters.apply(specs, message)
+        return None if kept is not None else reason
+
+    def shape(self, instance_id: str, message: dict) -> dict:
+        """The message (already transformed) as the instance receives it."""
+        specs = self.shaping.get(instance_id)
+        if not specs:
+            return message
+        return filters.apply(specs, message)[0]
+
+
+def build(source_id: str, version: int) -> Plan:
+    rows = Transformation.objects.filter(source_id=source_id, enabled=True)
+    plan = Plan(version, transformations.compile(rows))
+    admission, shaping = defaultdict(list), defaultdict(list)
+    for item in DestinationFilter.objects.filter(instance__source_id=source_id, enabled=True):
+        condition = fql.compile(item.condition_ast)
+        admit = [a for a in item.actions if a.get("type") in ADMISSION]
+        shape = [a for a in item.actions if a.get("type") not in ADMISSION]
+        if admit:
+            admission[item.instance_id].append(filters.FilterSpec(item.pk, condition, admit))
+        if shape:
+            shaping[item.instance_id].append(filters.FilterSpec(item.pk, condition, shape))
+    plan.admission, plan.shaping = dict(admission), dict(shaping)
+    return plan
+
+
+_plans: dict[str, Plan] = {}
+
+
+def plan_for(source_id: str) -> Plan:
+    """The source's current plan: one indexed query when the cached plan is still current."""
+    version = Source.objects.filter(pk=source_id).values_list("config_version", flat=True).first()
+    cached = _plans.get(source_id)
+    if cached is not None and cached.version == version:
+        return cached
+    if len(_plans) >= MAX_CACHED_PLANS:
+        _plans.clear()
+    plan = _plans[source_id] = build(source_id, version or 0)
+    return plan

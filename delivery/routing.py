@@ -43,10 +43,11 @@ def route_batch(batch_id: int) -> list[int]:
     tally = Tally()
     now = timezone.now()
     if instances:
+        plan = pipeline.plan_for(batch.source_id)
         for event in Event.objects.filter(batch_id=batch_id).only("id", "payload").order_by("id"):
-            message = event.message
+            message = plan.transform(event.message)
             for instance in instances:
-                if reason := refusal(instance, message):
+                if reason := refusal(instance, message, plan):
                     tally.add(instance.pk, now, Outcome.FILTERED, reason, count=1)
                 else:
                     owed[instance.pk].append(event.pk)
@@ -72,8 +73,8 @@ def route_batch(batch_id: int) -> list[int]:
         return list(DeliveryJob.objects.filter(batch_id=batch_id).values_list("pk", flat=True))
 
 
-def refusal(instance: DestinationInstance, message: dict) -> str | None:
-    """Why ``instance`` does not get ``message``, or None if it does."""
+def refusal(instance: DestinationInstance, message: dict, plan: pipeline.Plan) -> str | None:
+    """Why ``instance`` does not get ``message`` (already transformed), or None if it does."""
     metadata = instance.metadata
     if adapter_for(metadata.slug) is None:
         return f"Segapp cannot send to {metadata.name} in cloud mode yet"
@@ -82,7 +83,7 @@ def refusal(instance: DestinationInstance, message: dict) -> str | None:
     )
     if not decision.send:
         return decision.reason
-    return pipeline.admit(instance, message)
+    return plan.admit(instance.pk, message)
 
 
 def batches_to_requeue(grace: timedelta, now: datetime | None = None) -> list[int]:

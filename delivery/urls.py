@@ -23,4 +23,9 @@ urlpatterns = [
         views.source_debugger,
         name="debugger",
     ),
+    path(
+        "w/<slug:workspace_slug>/destinations/<str:instance_id>/filter-preview/",
+        views.filter_preview,
+        name="filter-preview",
+    ),
 ]

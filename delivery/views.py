@@ -1,12 +1,16 @@
-"""Console pages of the delivery app: the source debugger."""
+"""Console pages of the delivery app: the source debugger and the filter preview."""
 
+import orjson
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from delivery import debugger
+from connections.forms import FilterForm
+from connections.models import DestinationInstance
+from delivery import debugger, previews
 from segapp.access import get_in_workspace, workspace_view
+from segapp.refusal import Refusal
 
 
 @workspace_view()
@@ -53,3 +57,35 @@ def _event_context(source, state) -> dict:
         "event": event,
         "fields": debugger.pretty_fields(event.message) if event else [],
     }
+
+
+@workspace_view()
+@require_POST
+def filter_preview(request, instance_id):
+    """The filter form's Preview: the form as typed, run against the sample event."""
+    get_in_workspace(DestinationInstance.objects.all(), request.workspace, pk=instance_id)
+    form = FilterForm(request.POST)
+    context = {}
+    try:
+        payload = orjson.loads(request.POST.get("sample_event", ""))
+        if not isinstance(payload, dict):
+            raise ValueError
+    except ValueError:
+        context["error"] = "The sample event must be a JSON object."
+    else:
+        if not form.is_valid():
+            context["error"] = " ".join(m for ms in form.errors.values() for m in ms)
+        else:
+            try:
+                preview = previews.preview_filter(
+                    form.cleaned_data["condition"], form.actions(), payload
+                )
+            except Refusal as refusal:
+                context["error"] = refusal.message
+            else:
+                context["preview"] = preview
+                if preview.result is not None:
+                    context["result_json"] = orjson.dumps(
+                        preview.result, option=orjson.OPT_INDENT_2
+                    ).decode()
+    return render(request, "delivery/_filter_preview.html", context)

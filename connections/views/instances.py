@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from catalog.models import ConnectionMode, DestinationMetadata
 from catalog.views import catalog_results_context, render_catalog
 from connections import instances, rules
+from connections.filters import MAX_FILTERS_PER_INSTANCE
 from connections.forms import ConnectionSettingsForm, InstanceNameForm
 from connections.models import DestinationInstance
 from connections.settings_schema import SettingsInvalid
@@ -143,6 +144,8 @@ def _instance_context(request, instance, **extra):
             stored_secrets=instance.secrets.keys(),
         ),
         "candidates": copy_candidates(request.workspace, instance.metadata, exclude=instance),
+        "filters": list(instance.filters.all()),
+        "filter_limit": MAX_FILTERS_PER_INSTANCE,
     }
     return {**context, **extra}
 

@@ -13,7 +13,9 @@ from catalog.api.catalog import (
 )
 from connections.api.config_api import ConfigApiDestinationViewSet
 from connections.api.destinations import DestinationViewSet
+from connections.api.filters import DestinationFilterViewSet
 from connections.api.sources import SourceViewSet
+from delivery.api.previews import preview_destination_filter
 from segapp.api.workspace import get_workspace
 
 router = SimpleRouter(trailing_slash=False)
@@ -32,6 +34,23 @@ urlpatterns = [
         "workspaces/<slug:workspaceSlug>/sources/<slug:sourceSlug>/destinations",
         ConfigApiDestinationViewSet.as_view({"post": "create"}),
         name="config-api-destination-create",
+    ),
+    path(
+        "destination/filters/preview",
+        preview_destination_filter,
+        name="destination-filter-preview",
+    ),
+    path(
+        "destination/<str:destinationId>/filters",
+        DestinationFilterViewSet.as_view({"get": "list", "post": "create"}),
+        name="destination-filter-list",
+    ),
+    path(
+        "destination/<str:destinationId>/filters/<str:filterId>",
+        DestinationFilterViewSet.as_view(
+            {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
+        ),
+        name="destination-filter-detail",
     ),
     *router.urls,
 ]

@@ -31,6 +31,12 @@ ENDPOINTS = {
     ("patch", "/api/destinations/{destinationId}"): "updateDestination",
     ("delete", "/api/destinations/{destinationId}"): "deleteDestination",
     ("post", "/api/workspaces/{workspaceSlug}/sources/{sourceSlug}/destinations"): "createConfigApiDestination",
+    ("get", "/api/destination/{destinationId}/filters"): "listFiltersFromDestination",
+    ("post", "/api/destination/{destinationId}/filters"): "createFilterForDestination",
+    ("get", "/api/destination/{destinationId}/filters/{filterId}"): "getFilterInDestination",
+    ("patch", "/api/destination/{destinationId}/filters/{filterId}"): "updateFilterForDestination",
+    ("delete", "/api/destination/{destinationId}/filters/{filterId}"): "removeFilterFromDestination",
+    ("post", "/api/destination/filters/preview"): "previewDestinationFilter",
 }  # fmt: skip
 
 
