@@ -1,9 +1,16 @@
 """The adapter for each catalog entry that Segapp delivers to in cloud mode."""
 
+from delivery.adapters.amplitude import AmplitudeAdapter
 from delivery.adapters.base import Adapter
 from delivery.adapters.webhooks import WebhooksAdapter
 
-ADAPTERS: dict[str, type[Adapter]] = {adapter.slug: adapter for adapter in [WebhooksAdapter]}
+ADAPTERS: dict[str, type[Adapter]] = {
+    adapter.slug: adapter
+    for adapter in [
+        AmplitudeAdapter,
+        WebhooksAdapter,
+    ]
+}
 
 
 def adapter_for(slug: str) -> type[Adapter] | None:
