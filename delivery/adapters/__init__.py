@@ -2,12 +2,14 @@
 
 from delivery.adapters.amplitude import AmplitudeAdapter
 from delivery.adapters.base import Adapter
+from delivery.adapters.mixpanel import MixpanelAdapter
 from delivery.adapters.webhooks import WebhooksAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {
     adapter.slug: adapter
     for adapter in [
         AmplitudeAdapter,
+        MixpanelAdapter,
         WebhooksAdapter,
     ]
 }
