@@ -2,6 +2,7 @@
 
 from delivery.adapters.amplitude import AmplitudeAdapter
 from delivery.adapters.base import Adapter
+from delivery.adapters.google_analytics_4 import GoogleAnalytics4Adapter
 from delivery.adapters.mixpanel import MixpanelAdapter
 from delivery.adapters.webhooks import WebhooksAdapter
 
@@ -9,6 +10,7 @@ ADAPTERS: dict[str, type[Adapter]] = {
     adapter.slug: adapter
     for adapter in [
         AmplitudeAdapter,
+        GoogleAnalytics4Adapter,
         MixpanelAdapter,
         WebhooksAdapter,
     ]
