@@ -4,6 +4,7 @@ from delivery.adapters.amplitude import AmplitudeAdapter
 from delivery.adapters.base import Adapter
 from delivery.adapters.google_analytics_4 import GoogleAnalytics4Adapter
 from delivery.adapters.mixpanel import MixpanelAdapter
+from delivery.adapters.slack import SlackAdapter
 from delivery.adapters.webhooks import WebhooksAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {
@@ -12,6 +13,7 @@ ADAPTERS: dict[str, type[Adapter]] = {
         AmplitudeAdapter,
         GoogleAnalytics4Adapter,
         MixpanelAdapter,
+        SlackAdapter,
         WebhooksAdapter,
     ]
 }
