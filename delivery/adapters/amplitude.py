@@ -122,7 +122,7 @@ class AmplitudeAdapter(Adapter):
                 "device_id": self.device_id(message),
                 "time": epoch_ms(message.get("timestamp")),
                 "insert_id": message["messageId"],
-                "session_id": options.get("session_id"),
+                "session_id": session_id(options.get("session_id")),
                 "ip": context.get("ip"),
                 "platform": PLATFORMS.get(device_type)
                 or ("Web" if context.get("userAgent") else None),
@@ -261,3 +261,11 @@ class AmplitudeAdapter(Adapter):
         return per_item_result(
             request, failed, others=Verdict.RETRY, others_reason="Amplitude refused the batch"
         )
+
+
+def session_id(value) -> int | None:
+    """Amplitude wants the session's start in epoch milliseconds as a number; integrations
+    options sent as JSON often carry it as a string."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -109,7 +109,7 @@ def test_integrations_options_and_device_id_preference():
     adapter = adapter_for("amplitude")({"apiKey": "k", "preferAnonymousIdForDeviceId": True},
                                        names=("Amplitude",))  # fmt: skip
     message = {**TRACK, "context": {"device": {"id": "dev-12345"}}, "properties": {},
-               "integrations": {"Amplitude": {"session_id": 1709294000000,
+               "integrations": {"Amplitude": {"session_id": "1709294000000",
                                               "groups": {"team": "blue"}}}}  # fmt: skip
     requests, _ = adapter.build([message])
     assert orjson.loads(requests[0].body)["events"] == [
