@@ -1,9 +1,22 @@
 """The adapter for each catalog entry that Segapp delivers to in cloud mode."""
 
+from delivery.adapters.amplitude import AmplitudeAdapter
 from delivery.adapters.base import Adapter
+from delivery.adapters.google_analytics_4 import GoogleAnalytics4Adapter
+from delivery.adapters.mixpanel import MixpanelAdapter
+from delivery.adapters.slack import SlackAdapter
 from delivery.adapters.webhooks import WebhooksAdapter
 
-ADAPTERS: dict[str, type[Adapter]] = {adapter.slug: adapter for adapter in [WebhooksAdapter]}
+ADAPTERS: dict[str, type[Adapter]] = {
+    adapter.slug: adapter
+    for adapter in [
+        AmplitudeAdapter,
+        GoogleAnalytics4Adapter,
+        MixpanelAdapter,
+        SlackAdapter,
+        WebhooksAdapter,
+    ]
+}
 
 
 def adapter_for(slug: str) -> type[Adapter] | None:
