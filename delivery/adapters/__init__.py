@@ -1,9 +1,16 @@
 """The adapter for each catalog entry that Segapp delivers to in cloud mode."""
 
 from delivery.adapters.base import Adapter
+from delivery.adapters.customer_io import CustomerIoAdapter
 from delivery.adapters.webhooks import WebhooksAdapter
 
-ADAPTERS: dict[str, type[Adapter]] = {adapter.slug: adapter for adapter in [WebhooksAdapter]}
+ADAPTERS: dict[str, type[Adapter]] = {
+    adapter.slug: adapter
+    for adapter in [
+        WebhooksAdapter,
+        CustomerIoAdapter,
+    ]
+}
 
 
 def adapter_for(slug: str) -> type[Adapter] | None:
