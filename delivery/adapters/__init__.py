@@ -1,6 +1,7 @@
 """The adapter for each catalog entry that Segapp delivers to in cloud mode."""
 
 from delivery.adapters.base import Adapter
+from delivery.adapters.braze import BrazeAdapter
 from delivery.adapters.customer_io import CustomerIoAdapter
 from delivery.adapters.webhooks import WebhooksAdapter
 
@@ -9,6 +10,7 @@ ADAPTERS: dict[str, type[Adapter]] = {
     for adapter in [
         WebhooksAdapter,
         CustomerIoAdapter,
+        BrazeAdapter,
     ]
 }
 
