@@ -3,6 +3,7 @@
 from delivery.adapters.base import Adapter
 from delivery.adapters.braze import BrazeAdapter
 from delivery.adapters.customer_io import CustomerIoAdapter
+from delivery.adapters.intercom import IntercomAdapter
 from delivery.adapters.webhooks import WebhooksAdapter
 
 ADAPTERS: dict[str, type[Adapter]] = {
@@ -11,6 +12,7 @@ ADAPTERS: dict[str, type[Adapter]] = {
         WebhooksAdapter,
         CustomerIoAdapter,
         BrazeAdapter,
+        IntercomAdapter,
     ]
 }
 
