@@ -3,6 +3,7 @@
 from delivery.adapters.base import Adapter
 from delivery.adapters.braze import BrazeAdapter
 from delivery.adapters.customer_io import CustomerIoAdapter
+from delivery.adapters.hubspot import HubSpotAdapter
 from delivery.adapters.intercom import IntercomAdapter
 from delivery.adapters.webhooks import WebhooksAdapter
 
@@ -13,6 +14,7 @@ ADAPTERS: dict[str, type[Adapter]] = {
         CustomerIoAdapter,
         BrazeAdapter,
         IntercomAdapter,
+        HubSpotAdapter,
     ]
 }
 
