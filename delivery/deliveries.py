@@ -23,6 +23,9 @@ BREAKER_THRESHOLD = 3
 BREAKER_BASE = timedelta(seconds=10)
 BREAKER_MAX = timedelta(minutes=5)
 KEPT_ERRORS_PER_INSTANCE = 100
+# Follow-up requests one prepared request may lead to (a lookup, then a create or an update), so a
+# tool whose answers keep calling for more cannot hold a worker.
+MAX_FOLLOW_UPS = 4
 _RANK = {Verdict.DELIVERED: 0, Verdict.DISCARD: 1, Verdict.RETRY: 2}
 
 
@@ -90,9 +93,7 @@ def deliver_job(job_id: int) -> None:
 
     verdicts: dict[str, tuple[Verdict, str]] = {}
     retry_after, failed, succeeded = None, False, False
-    for request in prepared:
-        response = send(request)
-        result = _result(adapter, request, response)
+    for request, response, result in exchanges(adapter, prepared):
         if result.verdict == Verdict.RETRY:
             failed = True
             if response.retry_after is not None:
@@ -136,6 +137,21 @@ def deliver_job(job_id: int) -> None:
     else:
         _finish(job, [], None, JobState.DONE, "")
     tally.flush()
+
+
+def exchanges(adapter, prepared: list[PreparedRequest]):
+    """Sends each request and reads its answer; the follow-up requests an answer calls for are
+    sent right after it, at most ``MAX_FOLLOW_UPS`` per prepared request."""
+    for first in prepared:
+        queue, budget = [first], MAX_FOLLOW_UPS
+        while queue:
+            request = queue.pop(0)
+            response = send(request)
+            result = _result(adapter, request, response)
+            yield request, response, result
+            more = result.follow_up[:budget]
+            budget -= len(more)
+            queue[0:0] = more
 
 
 def _result(adapter, request: PreparedRequest, response: Response) -> Result:

@@ -2,7 +2,11 @@
 
 from delivery.adapters.amplitude import AmplitudeAdapter
 from delivery.adapters.base import Adapter
+from delivery.adapters.braze import BrazeAdapter
+from delivery.adapters.customer_io import CustomerIoAdapter
 from delivery.adapters.google_analytics_4 import GoogleAnalytics4Adapter
+from delivery.adapters.hubspot import HubSpotAdapter
+from delivery.adapters.intercom import IntercomAdapter
 from delivery.adapters.mixpanel import MixpanelAdapter
 from delivery.adapters.slack import SlackAdapter
 from delivery.adapters.webhooks import WebhooksAdapter
@@ -11,7 +15,11 @@ ADAPTERS: dict[str, type[Adapter]] = {
     adapter.slug: adapter
     for adapter in [
         AmplitudeAdapter,
+        BrazeAdapter,
+        CustomerIoAdapter,
         GoogleAnalytics4Adapter,
+        HubSpotAdapter,
+        IntercomAdapter,
         MixpanelAdapter,
         SlackAdapter,
         WebhooksAdapter,

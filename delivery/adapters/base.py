@@ -48,6 +48,9 @@ class Result:
     retry_after: float | None = None
     # For batched tools that report per-message failures: message id → (verdict, reason).
     per_message: dict[str, tuple[Verdict, str]] = field(default_factory=dict)
+    # Requests this answer calls for, sent right after it (a lookup, then a create or an update);
+    # the messages they carry take the worst verdict of the whole chain.
+    follow_up: list["PreparedRequest"] = field(default_factory=list)
 
 
 def verdict_for_status(status: int) -> Verdict:
