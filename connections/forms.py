@@ -106,6 +106,16 @@ class ConnectionSettingsForm(forms.Form):
         return values
 
 
+def lines_input(label: str, help_text: str, rows: int = 2) -> forms.CharField:
+    """An optional textarea read one entry per line."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": rows}),
+        help_text=help_text,
+    )
+
+
 FIELD_SCOPES = ("properties", "context", "traits")
 
 
@@ -148,17 +158,13 @@ class FilterForm(forms.Form):
         help_text="e.g. userId: the same user is always kept or always left out",
     )
     drop = forms.BooleanField(label="Drop matching events", required=False)
-    drop_fields = forms.CharField(
-        label="Drop properties",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line: properties.price, context.ip, traits.email, or a top-level field",
+    drop_fields = lines_input(
+        "Drop properties",
+        "One per line: properties.price, context.ip, traits.email, or a top-level field",
     )
-    allow_fields = forms.CharField(
-        label="Only send these properties",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One per line, as above; other properties of the same object are removed",
+    allow_fields = lines_input(
+        "Only send these properties",
+        "One per line, as above; other properties of the same object are removed",
     )
     enabled = forms.BooleanField(required=False, initial=True)
 
@@ -221,18 +227,8 @@ class TransformationForm(forms.Form):
         label="Event name", required=False, help_text="Track event or page/screen name; empty: all"
     )
     new_event_name = forms.CharField(label="Rename the event to", required=False)
-    renames = forms.CharField(
-        label="Rename properties or traits",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One “old -> new” per line",
-    )
-    drops = forms.CharField(
-        label="Drop properties or traits",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="One name per line",
-    )
+    renames = lines_input("Rename properties or traits", "One “old -> new” per line", rows=3)
+    drops = lines_input("Drop properties or traits", "One name per line")
     enabled = forms.BooleanField(required=False, initial=True)
 
     def clean_renames(self):
