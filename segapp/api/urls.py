@@ -15,6 +15,7 @@ from connections.api.config_api import ConfigApiDestinationViewSet
 from connections.api.destinations import DestinationViewSet
 from connections.api.filters import DestinationFilterViewSet
 from connections.api.sources import SourceViewSet
+from delivery.api.metrics import delivery_metrics
 from delivery.api.previews import preview_destination_filter
 from segapp.api.workspace import get_workspace
 
@@ -34,6 +35,11 @@ urlpatterns = [
         "workspaces/<slug:workspaceSlug>/sources/<slug:sourceSlug>/destinations",
         ConfigApiDestinationViewSet.as_view({"post": "create"}),
         name="config-api-destination-create",
+    ),
+    path(
+        "destinations/<str:destinationId>/delivery-metrics",
+        delivery_metrics,
+        name="destination-delivery-metrics",
     ),
     path(
         "destination/filters/preview",

@@ -37,6 +37,7 @@ ENDPOINTS = {
     ("patch", "/api/destination/{destinationId}/filters/{filterId}"): "updateFilterForDestination",
     ("delete", "/api/destination/{destinationId}/filters/{filterId}"): "removeFilterFromDestination",
     ("post", "/api/destination/filters/preview"): "previewDestinationFilter",
+    ("get", "/api/destinations/{destinationId}/delivery-metrics"): "listDeliveryMetricsSummaryFromDestination",
 }  # fmt: skip
 
 

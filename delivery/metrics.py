@@ -1,0 +1,105 @@
+"""Delivery metrics over a time window, read from the per-minute ``DeliveryCounter`` rows (never
+from raw events), so the Event Delivery pages and the metrics API cost a constant number of
+queries whatever the traffic."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Sum
+from django.db.models.functions import Trunc
+
+from delivery.models import LATENCY_BOUNDS_MS, DeliveryCounter, Outcome
+
+# The windows the console offers, from ten minutes to two weeks.
+WINDOWS = {
+    "10m": timedelta(minutes=10),
+    "1h": timedelta(hours=1),
+    "6h": timedelta(hours=6),
+    "24h": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "14d": timedelta(days=14),
+}
+DEFAULT_WINDOW = "24h"
+
+
+@dataclass
+class Summary:
+    totals: dict[str, int] = field(default_factory=lambda: {o.value: 0 for o in Outcome})
+    # outcome → [(reason, count)], most frequent first
+    reasons: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    histogram: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BOUNDS_MS) + 1))
+
+    @property
+    def p95_ms(self) -> float | None:
+        return percentile(self.histogram, 0.95)
+
+
+def percentile(histogram: list[int], share: float) -> float | None:
+    """The upper bound of the bucket holding the given share of latencies (None: no data; the
+    open last bucket reports its lower bound)."""
+    total = sum(histogram)
+    if not total:
+        return None
+    needed, seen = share * total, 0
+    for index, count in enumerate(histogram):
+        seen += count
+        if seen >= needed:
+            return float(LATENCY_BOUNDS_MS[min(index, len(LATENCY_BOUNDS_MS) - 1)])
+    return float(LATENCY_BOUNDS_MS[-1])
+
+
+def _in_window(instance_ids, start: datetime, end: datetime):
+    return DeliveryCounter.objects.filter(
+        instance_id__in=list(instance_ids), minute__gte=start, minute__lt=end
+    )
+
+
+def summaries(instance_ids, start: datetime, end: datetime) -> dict[str, Summary]:
+    """Per instance: totals per outcome, reasons, latency histogram. Two queries."""
+    found: dict[str, Summary] = defaultdict(Summary)
+    rows = (
+        _in_window(instance_ids, start, end)
+        .values("instance_id", "outcome", "reason")
+        .annotate(total=Sum("count"))
+        .order_by("-total")
+    )
+    reasons: dict[tuple[str, str], list] = defaultdict(list)
+    for row in rows:
+        summary = found[row["instance_id"]]
+        summary.totals[row["outcome"]] = summary.totals.get(row["outcome"], 0) + row["total"]
+        if row["reason"]:
+            reasons[(row["instance_id"], row["outcome"])].append((row["reason"], row["total"]))
+    for (instance_id, outcome), listed in reasons.items():
+        found[instance_id].reasons[outcome] = listed
+    delivered = _in_window(instance_ids, start, end).filter(outcome=Outcome.DELIVERED)
+    for instance_id, histogram in delivered.values_list("instance_id", "latency_histogram"):
+        bucket = found[instance_id].histogram
+        for index, count in enumerate(histogram or []):
+            bucket[index] += count
+    return {instance_id: found[instance_id] for instance_id in instance_ids}
+
+
+def step_for(span: timedelta) -> str:
+    """The chart's bucket: minutes up to six hours, hours up to two days, then days."""
+    if span <= timedelta(hours=6):
+        return "minute"
+    if span <= timedelta(days=2):
+        return "hour"
+    return "day"
+
+
+def series(instance_id: str, start: datetime, end: datetime) -> list[dict]:
+    """Counts per outcome per bucket, oldest first. One query."""
+    step = step_for(end - start)
+    rows = (
+        _in_window([instance_id], start, end)
+        .annotate(bucket=Trunc("minute", step))
+        .values("bucket", "outcome")
+        .annotate(total=Sum("count"))
+        .order_by("bucket")
+    )
+    buckets: dict[datetime, dict[str, int]] = {}
+    for row in rows:
+        buckets.setdefault(row["bucket"], {})[row["outcome"]] = row["total"]
+    return [{"at": at, **counts} for at, counts in buckets.items()]
