@@ -119,6 +119,10 @@ def test_other_workspaces_filters_look_absent_and_read_only_tokens_change_nothin
         reader.post(base, body(source)),
         reader.patch(f"{base}/{mine['id']}", {"enabled": False}),
         reader.delete(f"{base}/{mine['id']}"),
+        reader.post(
+            "/destination/filters/preview",
+            {"filter": {"if": "all", "actions": [{"type": "DROP"}]}, "payload": {}},
+        ),
     ]:
         errors_of(response, 403)
     assert DestinationFilter.objects.filter(instance=instance).count() == 1

@@ -46,6 +46,23 @@ def test_official_sdk_manages_sources_and_destinations(catalog, live_server, wor
     assert summary["twentySixth"]["status"] == 409
     assert summary["twentySixth"]["type"] == "cloud-instance-limit"
     assert summary["connected"] == {"count": 25, "pages": 3}
+    assert summary["filters"]["listed"] == ["No test events"]
+    assert summary["filters"]["fetchedIf"] == "event = 'Test'"
+    assert summary["filters"]["previewResult"] == {
+        "type": "track",
+        "event": "Order",
+        "properties": {"total": 11},
+    }
+    assert summary["filters"]["invalid"]["status"] == 422
+    assert summary["filters"]["invalid"]["field"] == "if"
+    assert summary["filters"]["removed"] == "SUCCESS"
+    assert summary["deliveryMetrics"] == [
+        "successes",
+        "discarded",
+        "retried",
+        "filtered",
+        "expired",
+    ]
     assert summary["afterDelete"] == "Hook 26"
     assert summary["listed"] == 25
     assert summary["deletedSource"] == "SUCCESS"
@@ -57,7 +74,7 @@ def test_official_sdk_manages_sources_and_destinations(catalog, live_server, wor
     assert not DestinationInstance.objects.exists()
     actions = AuditEntry.objects.filter(actor_token=token).values_list("action", flat=True)
     assert sorted(set(actions)) == [
-        "instance.created", "instance.deleted", "instance.enabled", "instance.renamed",
+        "filter.created", "filter.deleted", "filter.updated", "instance.created", "instance.deleted", "instance.enabled", "instance.renamed",
         "source.created", "source.deleted", "write_key.added", "write_key.deleted",
     ]  # fmt: skip
     assert list(actions).count("instance.created") == 26

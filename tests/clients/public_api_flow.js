@@ -16,6 +16,7 @@ const workspaces = client(sdk.WorkspacesApi);
 const catalog = client(sdk.CatalogApi);
 const sources = client(sdk.SourcesApi);
 const destinations = client(sdk.DestinationsApi);
+const filters = client(sdk.DestinationFiltersApi);
 
 // The SDK rejects a non-2xx answer with an HttpError carrying the status and the parsed body;
 // `instanceof sdk.HttpError` does not match it, so it is recognised by its fields.
@@ -93,6 +94,25 @@ async function main() {
     return { items: data.destinations, pagination: data.pagination };
   }, 10);
   summary.connected = { count: connected.items.length, pages: connected.pages };
+
+  const filter = (await filters.createFilterForDestination(hook.id, {
+    sourceId: created.id, if: "event = 'Test'", actions: [{ type: 'DROP' }], title: 'No tests', enabled: true,
+  })).body.data.filter;
+  await filters.updateFilterForDestination(hook.id, filter.id, { title: 'No test events' });
+  const listedFilters = (await filters.listFiltersFromDestination(hook.id, { count: 10 })).body.data.filters;
+  const fetchedFilter = (await filters.getFilterInDestination(hook.id, filter.id)).body.data.filter;
+  const preview = (await filters.previewDestinationFilter({
+    filter: { if: 'properties.total > 10', actions: [{ type: 'DROP_PROPERTIES', fields: { properties: ['email'] } }] },
+    payload: { type: 'track', event: 'Order', properties: { total: 11, email: 'e@example.com' } },
+  })).body.data;
+  summary.filters = {
+    listed: listedFilters.map((f) => f.title), fetchedIf: fetchedFilter.if, previewResult: preview.result,
+    invalid: await refusal(() => filters.createFilterForDestination(hook.id, {
+      sourceId: created.id, if: "event = = 'x'", actions: [{ type: 'DROP' }], title: 'Broken', enabled: true })),
+    removed: (await filters.removeFilterFromDestination(hook.id, filter.id)).body.data.status,
+  };
+  const deliveryMetrics = (await destinations.listDeliveryMetricsSummaryFromDestination(hook.id, created.id)).body.data;
+  summary.deliveryMetrics = deliveryMetrics.deliveryMetricsSummary.metrics.map((m) => m.metricName);
 
   await destinations.deleteDestination(hook.id);
   summary.afterDelete = (await destinations.createDestination(
