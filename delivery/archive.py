@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import orjson
 from django.db import connection
 
+from delivery.counters import count_ingest
 from delivery.ingest.messages import Accepted, Rejected, iso
 from delivery.models import Event, IngestBatch, RejectedMessage, SeenMessage
 
@@ -106,6 +107,9 @@ def write_batch(
         batch_id = cursor.fetchone()[0]
     if fresh:
         _insert_events(source_id, batch_id, received_at, fresh)
+    else:
+        # Routing counts the batches it routes; this one it never sees.
+        count_ingest(source_id, received_at, 0, len(rejected), duplicate_count)
     if rejected:
         RejectedMessage.objects.bulk_create(
             RejectedMessage(

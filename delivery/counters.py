@@ -5,8 +5,9 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 
-from delivery.models import LATENCY_BOUNDS_MS, DeliveryCounter
+from delivery.models import LATENCY_BOUNDS_MS, LATENCY_FIELDS, DeliveryCounter, IngestCounter
 
 
 class Tally:
@@ -36,13 +37,29 @@ class Tally:
         for key in sorted(self._rows):
             count, latency_sum, histogram = self._rows[key]
             instance_id, minute, outcome, reason = key
+            row = {"instance_id": instance_id, "minute": minute, "outcome": outcome,
+                   "reason": reason}  # fmt: skip
             with transaction.atomic():
-                counter, _ = DeliveryCounter.objects.select_for_update().get_or_create(
-                    instance_id=instance_id, minute=minute, outcome=outcome, reason=reason
+                DeliveryCounter.objects.get_or_create(**row)
+                DeliveryCounter.objects.filter(**row).update(
+                    count=F("count") + count,
+                    latency_ms_sum=F("latency_ms_sum") + latency_sum,
+                    **{
+                        name: F(name) + n
+                        for name, n in zip(LATENCY_FIELDS, histogram, strict=True)
+                        if n
+                    },
                 )
-                counter.count += count
-                counter.latency_ms_sum += latency_sum
-                old = counter.latency_histogram or [0] * len(histogram)
-                counter.latency_histogram = [a + b for a, b in zip(old, histogram, strict=True)]
-                counter.save(update_fields=["count", "latency_ms_sum", "latency_histogram"])
         self._rows.clear()
+
+
+def count_ingest(source_id: str, at: datetime, accepted: int, rejected: int, duplicates: int):
+    """Adds one request's messages to its source's counter for that minute."""
+    minute = at.replace(second=0, microsecond=0)
+    with transaction.atomic():
+        IngestCounter.objects.get_or_create(source_id=source_id, minute=minute)
+        IngestCounter.objects.filter(source_id=source_id, minute=minute).update(
+            accepted=F("accepted") + accepted,
+            rejected=F("rejected") + rejected,
+            duplicates=F("duplicates") + duplicates,
+        )

@@ -14,7 +14,15 @@ from delivery import pipeline, retries
 from delivery.adapters import adapter_for
 from delivery.adapters.base import PreparedRequest, Result, Verdict
 from delivery.counters import Tally
-from delivery.models import DeliveryError, DeliveryJob, Event, InstanceHealth, JobState, Outcome
+from delivery.models import (
+    DeliveryError,
+    DeliveryJob,
+    Event,
+    InstanceHealth,
+    JobState,
+    Outcome,
+    RedeliveryRun,
+)
 from delivery.sender import Response, send
 
 # The circuit breaker opens after this many failed attempts in a row...
@@ -92,6 +100,7 @@ def deliver_job(job_id: int) -> None:
         tally.add(instance.pk, now, Outcome.FILTERED, item.reason, count=1)
 
     verdicts: dict[str, tuple[Verdict, str]] = {}
+    secrets = instance.secrets
     retry_after, failed, succeeded = None, False, False
     for request, response, result in exchanges(adapter, prepared):
         if result.verdict == Verdict.RETRY:
@@ -103,7 +112,8 @@ def deliver_job(job_id: int) -> None:
         if result.verdict != Verdict.DELIVERED or result.per_message:
             _record_error(instance, job, request, response, result)
         for message_id in request.message_ids:
-            verdict = result.per_message.get(message_id, (result.verdict, result.reason))
+            verdict, reason = result.per_message.get(message_id, (result.verdict, result.reason))
+            verdict = (verdict, _masked(reason, secrets))  # reasons are shown and counted
             current = verdicts.get(message_id)
             if current is None or _RANK[verdict[0]] > _RANK[current[0]]:
                 verdicts[message_id] = verdict
@@ -271,16 +281,59 @@ def jobs_to_dispatch(grace: timedelta, limit: int = 500) -> list[int]:
     return ids
 
 
-def redeliver(job_id: int) -> bool:
-    """Puts a dead-lettered job back in line with a fresh retry window."""
-    return (
-        DeliveryJob.objects.filter(pk=job_id, state=JobState.DEAD_LETTERED).update(
-            state=JobState.PENDING,
-            attempts=0,
-            first_attempt_at=None,
-            next_attempt_at=timezone.now(),
-            lease_until=None,
-            queued_at=timezone.now() - timedelta(days=1),
+def _requeue(jobs) -> int:
+    """Dead-lettered jobs back in line with a fresh retry window; ``queued_at`` in the past lets
+    the dispatcher send them on its next tick."""
+    now = timezone.now()
+    return jobs.update(
+        state=JobState.PENDING,
+        attempts=0,
+        first_attempt_at=None,
+        next_attempt_at=now,
+        lease_until=None,
+        queued_at=now - timedelta(days=1),
+        updated_at=now,
+    )
+
+
+def redeliver(job_id: int, instance_id: str | None = None) -> bool:
+    """Puts one dead-lettered job (of ``instance_id``, if given) back in line."""
+    jobs = DeliveryJob.objects.filter(pk=job_id, state=JobState.DEAD_LETTERED)
+    if instance_id is not None:
+        jobs = jobs.filter(instance_id=instance_id)
+    return _requeue(jobs) == 1
+
+
+REDELIVERY_CHUNK = 200
+
+
+def start_redelivery(instance_id: str, requested_by: str) -> RedeliveryRun:
+    """Records a re-deliver-all request; ``run_redelivery`` (a Celery task) carries it out."""
+    dead = DeliveryJob.objects.filter(instance_id=instance_id, state=JobState.DEAD_LETTERED)
+    return RedeliveryRun.objects.create(
+        instance_id=instance_id, requested_by=requested_by, total_jobs=dead.count()
+    )
+
+
+def run_redelivery(run_id: int) -> None:
+    """Puts the instance's dead-lettered jobs (those dead when the run was asked for) back in
+    line, a chunk at a time, recording progress; the dispatcher sends them on its next tick."""
+    run = RedeliveryRun.objects.get(pk=run_id)
+    if run.state == RedeliveryRun.State.DONE:
+        return
+    RedeliveryRun.objects.filter(pk=run_id).update(state=RedeliveryRun.State.RUNNING)
+    dead = DeliveryJob.objects.filter(
+        instance_id=run.instance_id, state=JobState.DEAD_LETTERED, updated_at__lte=run.created_at
+    )
+    while ids := list(dead.order_by("id").values_list("pk", flat=True)[:REDELIVERY_CHUNK]):
+        events = sum(
+            len(e)
+            for e in DeliveryJob.objects.filter(pk__in=ids).values_list("event_ids", flat=True)
         )
-        == 1
+        _requeue(DeliveryJob.objects.filter(pk__in=ids, state=JobState.DEAD_LETTERED))
+        RedeliveryRun.objects.filter(pk=run_id).update(
+            done_jobs=F("done_jobs") + len(ids), events=F("events") + events
+        )
+    RedeliveryRun.objects.filter(pk=run_id).update(
+        state=RedeliveryRun.State.DONE, finished_at=timezone.now()
     )

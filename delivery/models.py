@@ -244,7 +244,11 @@ LATENCY_BOUNDS_MS = [100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000]
 
 class DeliveryCounter(models.Model):
     """Outcomes per instance per minute (and reason), with latency from ``receivedAt``:
-    pages and metrics read these rows, never the raw events."""
+    pages and metrics read these rows, never the raw events.
+
+    The latency histogram is one column per bucket (``latency_0`` … counts latencies up to
+    ``LATENCY_BOUNDS_MS[0]``, the last counts the rest), so a window's histogram is one SUM.
+    """
 
     id = models.BigAutoField(primary_key=True)
     instance_id = models.CharField(max_length=32)
@@ -253,9 +257,6 @@ class DeliveryCounter(models.Model):
     reason = models.CharField(max_length=200, blank=True, default="")
     count = models.PositiveBigIntegerField(default=0)
     latency_ms_sum = models.FloatField(default=0)
-    latency_histogram = models.JSONField(
-        default=list, help_text="Counts per LATENCY_BOUNDS_MS bucket"
-    )
 
     class Meta:
         constraints = [
@@ -266,6 +267,65 @@ class DeliveryCounter(models.Model):
 
     def __str__(self):
         return f"{self.instance_id} {self.minute:%H:%M} {self.outcome} {self.count}"
+
+    @property
+    def latency_histogram(self) -> list[int]:
+        return [getattr(self, name) for name in LATENCY_FIELDS]
+
+
+LATENCY_FIELDS = [f"latency_{index}" for index in range(len(LATENCY_BOUNDS_MS) + 1)]
+for _name in LATENCY_FIELDS:
+    DeliveryCounter.add_to_class(_name, models.PositiveBigIntegerField(default=0))
+
+
+class IngestCounter(models.Model):
+    """What a source sent per minute: messages stored, refused at ingest, and duplicates of a
+    messageId seen in the last 24 hours. Delivery Overview's first stages read these rows."""
+
+    id = models.BigAutoField(primary_key=True)
+    source_id = models.CharField(max_length=32)
+    minute = models.DateTimeField()
+    accepted = models.PositiveBigIntegerField(default=0)
+    rejected = models.PositiveBigIntegerField(default=0)
+    duplicates = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source_id", "minute"], name="ingest_counter_key")
+        ]
+
+    def __str__(self):
+        return f"{self.source_id} {self.minute:%H:%M} +{self.accepted} -{self.rejected}"
+
+
+class RedeliveryRun(models.Model):
+    """Re-deliver all: puts an instance's dead-lettered jobs back in line, in chunks, in a Celery
+    task whose progress the Event Delivery page follows."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+
+    id = models.BigAutoField(primary_key=True)
+    instance_id = models.CharField(max_length=32, db_index=True)
+    requested_by = models.CharField(max_length=200)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    total_jobs = models.PositiveIntegerField(default=0)
+    done_jobs = models.PositiveIntegerField(default=0)
+    events = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"re-deliver {self.done_jobs}/{self.total_jobs} to {self.instance_id}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total_jobs else round(100 * self.done_jobs / self.total_jobs)
 
 
 class InstanceHealth(models.Model):

@@ -14,7 +14,7 @@ from catalog.models import ConnectionMode
 from connections.models import DestinationInstance
 from delivery import integrations, pipeline
 from delivery.adapters import adapter_for
-from delivery.counters import Tally
+from delivery.counters import Tally, count_ingest
 from delivery.models import DeliveryJob, Event, IngestBatch, Outcome
 
 # Longer than the routing task's hard time limit, so a live task never loses its claim.
@@ -57,6 +57,13 @@ def route_batch(batch_id: int) -> list[int]:
         )
         if not routed:
             return []
+        count_ingest(
+            batch.source_id,
+            batch.received_at,
+            batch.event_count,
+            batch.rejected_count,
+            batch.duplicate_count,
+        )
         DeliveryJob.objects.bulk_create(
             [
                 DeliveryJob(

@@ -43,6 +43,11 @@ def dispatch_due_jobs() -> None:
         publish(deliver_job, job_id)
 
 
+@shared_task(acks_late=True, soft_time_limit=250, time_limit=300)
+def redeliver_dead_letters(run_id: int) -> None:
+    deliveries.run_redelivery(run_id)
+
+
 def publish(task, *args) -> bool:
     """Sends a task; False (and an error in the log) if the broker refused it: the row it points
     at is committed, and a sweeper sends it later."""

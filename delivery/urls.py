@@ -5,6 +5,7 @@ from delivery import views
 from delivery.ingest import http
 
 app_name = "delivery"
+INSTANCE = "w/<slug:workspace_slug>/destinations/<str:instance_id>/"
 
 
 @csrf_exempt
@@ -27,5 +28,18 @@ urlpatterns = [
         "w/<slug:workspace_slug>/destinations/<str:instance_id>/filter-preview/",
         views.filter_preview,
         name="filter-preview",
+    ),
+    path(INSTANCE + "delivery/", views.instance_delivery, name="event-delivery"),
+    path(INSTANCE + "delivery/redeliver/", views.redeliver_all, name="redeliver-all"),
+    path(
+        INSTANCE + "delivery/redeliver/<int:job_id>/",
+        views.redeliver_one,
+        name="redeliver-one",
+    ),
+    path(INSTANCE + "delivery/progress/", views.redelivery_progress, name="redelivery-progress"),
+    path(
+        "w/<slug:workspace_slug>/sources/<str:source_id>/overview/",
+        views.source_overview,
+        name="delivery-overview",
     ),
 ]

@@ -1,14 +1,17 @@
-"""Console pages of the delivery app: the source debugger and the filter preview."""
+"""Console pages of the delivery app: the source debugger, the filter preview, Event Delivery
+and Delivery Overview."""
 
 import orjson
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from connections.forms import FilterForm
-from connections.models import DestinationInstance
-from delivery import debugger, previews
+from connections.models import DestinationInstance, Source
+from delivery import debugger, deliveries, event_delivery, previews, tasks
+from delivery.models import RedeliveryRun
 from segapp.access import get_in_workspace, workspace_view
 from segapp.refusal import Refusal
 
@@ -89,3 +92,58 @@ def filter_preview(request, instance_id):
                         preview.result, option=orjson.OPT_INDENT_2
                     ).decode()
     return render(request, "delivery/_filter_preview.html", context)
+
+
+def _instance(request, instance_id) -> DestinationInstance:
+    queryset = DestinationInstance.objects.select_related("source", "metadata")
+    return get_in_workspace(queryset, request.workspace, pk=instance_id)
+
+
+@workspace_view()
+@require_safe
+def instance_delivery(request, instance_id):
+    """Event Delivery: outcomes over a window, the trend, latency, errors, dead letters."""
+    instance = _instance(request, instance_id)
+    window = event_delivery.Window.from_query(request.GET.get("window"))
+    context = {"instance": instance, "source": instance.source,
+               **event_delivery.instance_page(instance, window)}  # fmt: skip
+    return render(request, "delivery/event_delivery.html", context)
+
+
+@workspace_view()
+@require_POST
+def redeliver_one(request, instance_id, job_id):
+    instance = _instance(request, instance_id)
+    deliveries.redeliver(job_id, instance.pk)
+    return redirect(reverse("delivery:event-delivery", args=[request.workspace.slug, instance.pk]))
+
+
+@workspace_view()
+@require_POST
+def redeliver_all(request, instance_id):
+    instance = _instance(request, instance_id)
+    run = deliveries.start_redelivery(instance.pk, request.user.email)
+    tasks.publish(tasks.redeliver_dead_letters, run.pk)
+    return redirect(reverse("delivery:event-delivery", args=[request.workspace.slug, instance.pk]))
+
+
+@workspace_view()
+@require_safe
+def redelivery_progress(request, instance_id):
+    """The progress of the latest re-deliver-all, polled by the page while it runs."""
+    instance = _instance(request, instance_id)
+    run = RedeliveryRun.objects.filter(instance_id=instance.pk).first()
+    return render(request, "delivery/_redelivery.html", {"instance": instance, "run": run})
+
+
+@workspace_view()
+@require_safe
+def source_overview(request, source_id):
+    """Delivery Overview: a source's events from arrival to delivery, per instance."""
+    source = get_in_workspace(
+        Source.objects.select_related("metadata"), request.workspace, pk=source_id
+    )
+    window = event_delivery.Window.from_query(request.GET.get("window"))
+    instances = list(source.instances.select_related("metadata").order_by("name"))
+    context = {"source": source, **event_delivery.source_overview(source, instances, window)}
+    return render(request, "delivery/delivery_overview.html", context)

@@ -102,8 +102,8 @@ def start_web(broker_url: str, workers: int = 1):
 
     def answers():
         try:
-            return requests.options(f"{base_url}/v1/batch", timeout=1).status_code == 204
-        except requests.ConnectionError:
+            return requests.options(f"{base_url}/v1/batch", timeout=5).status_code == 204
+        except (requests.ConnectionError, requests.Timeout):  # not listening, or still loading
             assert proc.poll() is None, "".join(output.lines)
             return False
 

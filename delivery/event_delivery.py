@@ -1,0 +1,147 @@
+"""What the Event Delivery page (per instance) and Delivery Overview (per source) show, from
+the counters: a bounded number of queries whatever the number of events."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from django.db.models import Sum
+from django.utils import timezone
+
+from delivery import charts, metrics
+from delivery.models import (
+    DeliveryError,
+    DeliveryJob,
+    Event,
+    IngestCounter,
+    JobState,
+    Outcome,
+    RedeliveryRun,
+)
+
+FAILED = (Outcome.DISCARDED, Outcome.RETRYING, Outcome.DEAD_LETTERED)
+ERROR_GROUPS = 10
+DEAD_LETTERS_SHOWN = 50
+
+
+@dataclass
+class Window:
+    key: str
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def from_query(cls, value: str | None) -> "Window":
+        key = value if value in metrics.WINDOWS else metrics.DEFAULT_WINDOW
+        end = timezone.now()
+        return cls(key, end - metrics.WINDOWS[key], end)
+
+
+@dataclass
+class ErrorGroup:
+    outcome: str
+    reason: str
+    count: int
+    sample: DeliveryError | None = None
+    sent: str = ""  # the event as the source sent it, pretty JSON
+
+    @property
+    def request_body(self) -> str:
+        return _pretty(self.sample.request.get("body", "")) if self.sample else ""
+
+    @property
+    def response_body(self) -> str:
+        return _pretty(self.sample.response.get("body", "")) if self.sample else ""
+
+
+def _pretty(text: str) -> str:
+    try:
+        return orjson.dumps(orjson.loads(text), option=orjson.OPT_INDENT_2).decode()
+    except (orjson.JSONDecodeError, TypeError):
+        return text
+
+
+def error_groups(instance, summary: metrics.Summary) -> list[ErrorGroup]:
+    """The most frequent failure reasons, each with the latest recorded attempt that failed for
+    it and the event the source sent."""
+    groups = sorted(
+        (ErrorGroup(outcome, reason, count) for outcome in FAILED
+         for reason, count in summary.reasons.get(outcome, [])),
+        key=lambda g: -g.count,
+    )[:ERROR_GROUPS]  # fmt: skip
+    samples: dict[str, DeliveryError] = {}
+    for error in DeliveryError.objects.filter(instance_id=instance.pk).order_by("-id")[:100]:
+        samples.setdefault(error.reason[:200], error)
+    for group in groups:
+        group.sample = samples.get(group.reason)
+    wanted = {g.sample.message_ids[0] for g in groups if g.sample and g.sample.message_ids}
+    sent = dict(
+        Event.objects.filter(source_id=instance.source_id, message_id__in=wanted).values_list(
+            "message_id", "payload"
+        )
+    )
+    for group in groups:
+        if group.sample and group.sample.message_ids:
+            group.sent = _pretty(sent.get(group.sample.message_ids[0], ""))
+    return groups
+
+
+def instance_page(instance, window: Window) -> dict:
+    summary = metrics.summaries([instance.pk], window.start, window.end)[instance.pk]
+    step = metrics.step_for(window.end - window.start)
+    points = metrics.series(instance.pk, window.start, window.end)
+    dead = DeliveryJob.objects.filter(instance_id=instance.pk, state=JobState.DEAD_LETTERED)
+    return {
+        "window": window,
+        "windows": list(metrics.WINDOWS),
+        "summary": summary,
+        "totals": summary.totals,
+        "chart": charts.stacked_bars(points, window.start, window.end, step),
+        "errors": error_groups(instance, summary),
+        "dead_letters": list(dead.order_by("-updated_at")[:DEAD_LETTERS_SHOWN]),
+        "dead_letter_count": dead.count(),
+        "run": RedeliveryRun.objects.filter(instance_id=instance.pk).first(),
+    }
+
+
+@dataclass
+class OverviewRow:
+    instance: object
+    filtered: int
+    failed: int
+    retrying: int
+    delivered: int
+
+
+def source_overview(source, instances, window: Window) -> dict:
+    """received → failed on ingest → filtered at source → per instance: filtered at destination
+    → failed → delivered."""
+    counters = IngestCounter.objects.filter(
+        source_id=source.pk, minute__gte=window.start, minute__lt=window.end
+    )
+    sums = counters.aggregate(Sum("accepted"), Sum("rejected"), Sum("duplicates"))
+    ingest = {name: sums[f"{name}__sum"] or 0 for name in ("accepted", "rejected", "duplicates")}
+    summaries = metrics.summaries(
+        [i.pk for i in instances], window.start, window.end, with_latency=False
+    )
+    rows = []
+    for instance in instances:
+        totals = summaries[instance.pk].totals
+        rows.append(
+            OverviewRow(
+                instance,
+                filtered=totals[Outcome.FILTERED],
+                failed=totals[Outcome.DISCARDED] + totals[Outcome.DEAD_LETTERED],
+                retrying=totals[Outcome.RETRYING],
+                delivered=totals[Outcome.DELIVERED],
+            )
+        )
+    return {
+        "window": window,
+        "windows": list(metrics.WINDOWS),
+        "received": sum(ingest.values()),
+        "failed_on_ingest": ingest["rejected"],
+        "filtered_at_source": ingest["duplicates"],
+        "accepted": ingest["accepted"],
+        "rows": rows,
+    }

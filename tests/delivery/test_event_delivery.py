@@ -1,0 +1,208 @@
+"""Event Delivery (per instance) and Delivery Overview (per source) over the engine's real
+counters: the numbers, the errors with what was sent, dead letters and re-delivery, and a
+bounded number of queries with a million recorded events."""
+
+import re
+import time
+from datetime import timedelta
+
+import orjson
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from connections import filters
+from delivery import tasks
+from delivery.models import (
+    DeliveryCounter,
+    DeliveryJob,
+    IngestCounter,
+    InstanceHealth,
+    JobState,
+    Outcome,
+    RedeliveryRun,
+)
+from tests.delivery.test_engine import deliver_all, ingest_and_route
+from tests.delivery.test_pipeline import hook
+from tests.factories import make_source
+from tests.sinks import Reply
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def source(catalog, workspace):
+    return make_source(workspace, "javascript", name="Website")
+
+
+@pytest.fixture(autouse=True)
+def fast(settings):
+    settings.EGRESS_ALLOW_PRIVATE = True
+    settings.DELIVERY_RETRY_BASE_DELAY = 0
+
+
+def shown(html: str, element_id: str) -> str:
+    return re.search(rf'id="{element_id}">([^<]*)<', html).group(1).strip()
+
+
+def page(client, workspace, instance, window="1h") -> str:
+    response = client.get(
+        f"/w/{workspace.slug}/destinations/{instance.pk}/delivery/", {"window": window}
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_counts_errors_and_what_was_sent(source, sink, api, workspace, owner, client_as):
+    instance = hook(source, sink, "A")
+    filters.create_filter(
+        instance, None, title="No tests", condition="event = 'Test'", actions=[{"type": "DROP"}]
+    )
+    sink.replies = [Reply(200), Reply(400, b'{"error": "field total is not a number"}')]
+    ingest_and_route(api, [
+        {"type": "track", "event": "Paid", "userId": "u1", "messageId": "ok-1"},
+        {"type": "track", "event": "Paid", "userId": "u2", "messageId": "bad-1", "properties": {"total": "x"}},
+        {"type": "track", "event": "Test", "userId": "u3", "messageId": "skip-1"},
+    ])  # fmt: skip
+    deliver_all()
+    html = page(client_as(owner), workspace, instance)
+    assert [shown(html, f"count-{o}") for o in ("delivered", "discarded", "retrying", "filtered", "dead_lettered")] == [
+        "1", "1", "0", "1", "0"]  # fmt: skip
+    assert shown(html, "p95").startswith("≤")
+    assert "HTTP 400: {&quot;error&quot;: &quot;field total is not a number&quot;}" in html
+    assert "&quot;messageId&quot;: &quot;bad-1&quot;" in html  # You sent
+    assert f"POST {sink.url}/A" in html and "HTTP 400" in html
+    assert html.count("<rect ") >= 2  # the trend chart has bars
+
+
+def test_dead_letters_are_listed_and_redelivered_one_or_all(
+    source, sink, api, workspace, owner, client_as, settings
+):
+    settings.DELIVERY_RETRY_WINDOW = 0
+    instance = hook(source, sink, "A")
+    sink.default = Reply(503, b"down")
+    for n in range(3):
+        ingest_and_route(
+            api, [{"type": "track", "event": "E", "userId": "u", "messageId": f"m-{n}"}]
+        )
+    deliver_all()
+    dead = list(DeliveryJob.objects.filter(instance_id=instance.pk, state=JobState.DEAD_LETTERED))
+    assert len(dead) == 3
+    client = client_as(owner)
+    html = page(client, workspace, instance)
+    assert "Dead letters (3 batches)" in html and shown(html, "count-dead_lettered") == "3"
+
+    settings.DELIVERY_RETRY_WINDOW = 3600
+    sink.default = Reply(200)
+    InstanceHealth.objects.all().delete()  # the breaker's pause is over (it has its own tests)
+    sink.received.clear()
+    base = f"/w/{workspace.slug}/destinations/{instance.pk}/delivery/"
+    assert client.post(f"{base}redeliver/{dead[0].pk}/").status_code == 302
+    tasks.dispatch_due_jobs()
+    deliver_all()
+    assert (
+        DeliveryJob.objects.filter(instance_id=instance.pk, state=JobState.DEAD_LETTERED).count()
+        == 2
+    )
+
+    assert client.post(f"{base}redeliver/").status_code == 302
+    run = RedeliveryRun.objects.get()
+    assert (run.total_jobs, run.state) == (2, RedeliveryRun.State.QUEUED)
+    tasks.redeliver_dead_letters(run.pk)  # what the worker runs for the published task
+    run.refresh_from_db()
+    assert (run.done_jobs, run.events, run.state) == (2, 2, RedeliveryRun.State.DONE)
+    progress = client.get(f"{base}progress/").content.decode()
+    assert "2 of 2 batches" in progress and "hx-trigger" not in progress  # stops polling
+    tasks.dispatch_due_jobs()
+    deliver_all()
+    html = page(client, workspace, instance)
+    assert "Dead letters (0 batches)" in html and shown(html, "count-delivered") == "3"
+    assert sorted(orjson.loads(r.body)["messageId"] for r in sink.received) == ["m-0", "m-1", "m-2"]
+
+
+def test_delivery_overview_follows_events_from_arrival_to_delivery(
+    source, sink, api, workspace, owner, client_as
+):
+    delivered = hook(source, sink, "A")
+    filtering = hook(source, sink, "B")
+    filters.create_filter(
+        filtering, None, title="Only paid", condition="event != 'Paid'", actions=[{"type": "DROP"}]
+    )
+    ingest_and_route(api, [
+        {"type": "track", "event": "Paid", "userId": "u", "messageId": "a"},
+        {"type": "track", "event": "Viewed", "userId": "u", "messageId": "b"},
+        {"type": "track", "event": "Broken"},  # neither userId nor anonymousId: refused at ingest
+    ])  # fmt: skip
+    assert (
+        api.batch([{"type": "track", "event": "Paid", "userId": "u", "messageId": "a"}]).status_code
+        == 200
+    )
+    deliver_all()
+    html = (
+        client_as(owner)
+        .get(f"/w/{workspace.slug}/sources/{source.pk}/overview/", {"window": "1h"})
+        .content.decode()
+    )
+    assert [shown(html, s) for s in ("stage-received", "stage-failed-on-ingest", "stage-filtered-at-source",
+                                     "stage-accepted")] == ["4", "1", "1", "2"]  # fmt: skip
+    rows = {i.pk: re.findall(r'<td class="num">(\d+)</td>', html.split(f'id="overview-{i.pk}"')[1])[:4]
+            for i in (delivered, filtering)}  # fmt: skip
+    assert rows[delivered.pk] == ["0", "0", "0", "2"]
+    assert rows[filtering.pk] == ["1", "0", "0", "1"]
+
+
+def generate_counters(instances, source, events: int):
+    """``events`` outcomes spread over the last two weeks, one counter row per instance per
+    minute and outcome, as the engine writes them."""
+    now = timezone.now().replace(second=0, microsecond=0)
+    minutes = 14 * 24 * 60 - 60  # an hour inside the window, however long the test takes
+    per_row = -(-events // (minutes * len(instances) * 2))  # rounded up
+    rows = []
+    for instance in instances:
+        for m in range(minutes):
+            at = now - timedelta(minutes=m)
+            rows.append(DeliveryCounter(instance_id=instance.pk, minute=at, outcome=Outcome.DELIVERED, count=per_row,
+                                        latency_ms_sum=120.0 * per_row, latency_1=per_row))  # fmt: skip
+            rows.append(DeliveryCounter(instance_id=instance.pk, minute=at, outcome=Outcome.DISCARDED,
+                                        reason=f"HTTP 400: reason {m % 7}", count=per_row))  # fmt: skip
+    DeliveryCounter.objects.bulk_create(rows, batch_size=5000)
+    IngestCounter.objects.bulk_create(
+        [IngestCounter(source_id=source.pk, minute=now - timedelta(minutes=m), accepted=events // minutes)
+         for m in range(minutes)], batch_size=5000)  # fmt: skip
+    return per_row * 2 * minutes * len(instances)
+
+
+def measure(client, url) -> tuple[int, float]:
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        response = client.get(url, {"window": "14d"})
+        elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    return len(queries), elapsed
+
+
+def test_pages_take_the_same_queries_with_a_million_events(
+    source, sink, workspace, owner, client_as, capsys
+):
+    instances = [hook(source, sink, name) for name in ("A", "B")]
+    client = client_as(owner)
+    delivery_url = f"/w/{workspace.slug}/destinations/{instances[0].pk}/delivery/"
+    overview_url = f"/w/{workspace.slug}/sources/{source.pk}/overview/"
+    client.get(overview_url)  # the session's first request also saves the session
+    generate_counters(instances, source, 1_000)  # one event a minute: every row exists, tiny
+    few = measure(client, delivery_url)[0], measure(client, overview_url)[0]
+    DeliveryCounter.objects.all().delete()
+    IngestCounter.objects.all().delete()
+    recorded = generate_counters(instances, source, 1_000_000)
+    assert recorded >= 1_000_000
+    (delivery_queries, delivery_time), (overview_queries, overview_time) = (
+        measure(client, delivery_url), measure(client, overview_url))  # fmt: skip
+    assert (delivery_queries, overview_queries) == few
+    html = client.get(delivery_url, {"window": "14d"}).content.decode()
+    assert (
+        int(shown(html, "count-delivered")) + int(shown(html, "count-discarded")) == recorded // 2
+    )
+    with capsys.disabled():
+        print(f"\n{recorded:,} events in counters: Event Delivery {delivery_queries} queries "
+              f"{delivery_time * 1000:.0f} ms, Delivery Overview {overview_queries} queries {overview_time * 1000:.0f} ms")  # fmt: skip
