@@ -20,8 +20,15 @@ https://segment.com/docs/connections/destinations/catalog/customer-io/ (Segment'
 
 from urllib.parse import quote
 
-from delivery.adapters import fields
 from delivery.adapters.base import Adapter, PreparedRequest
+from delivery.adapters.batching import encode_json
+from delivery.adapters.mapping import (
+    basic_auth,
+    dates_to_epoch_seconds,
+    epoch_seconds,
+    page_field,
+    properties,
+)
 
 REGIONS = {"US": "https://track.customer.io", "EU": "https://track-eu.customer.io"}
 
@@ -50,7 +57,7 @@ class CustomerIoAdapter(Adapter):
             return "Customer.io needs a userId or an anonymousId"
         if kind == "screen" and not message.get("name"):
             return "screen calls need a screen name for Customer.io"
-        if kind == "page" and not (_page_url(message) or message.get("name")):
+        if kind == "page" and not (page_field(message, "url") or message.get("name")):
             return "page calls need a URL or a name for Customer.io"
         return None
 
@@ -69,7 +76,7 @@ class CustomerIoAdapter(Adapter):
             method, path, body = "POST", *self._event(message)
         headers = {
             "Content-Type": "application/json",
-            "Authorization": fields.basic_auth(
+            "Authorization": basic_auth(
                 self.settings.get("siteId", ""), self.settings.get("apiKey", "")
             ),
         }
@@ -77,7 +84,7 @@ class CustomerIoAdapter(Adapter):
             PreparedRequest(
                 method,
                 self.endpoint + path,
-                fields.json_body(body),
+                encode_json(body),
                 [message["messageId"]],
                 headers,
             )
@@ -85,7 +92,9 @@ class CustomerIoAdapter(Adapter):
 
     def _convert(self, values: dict) -> dict:
         return (
-            fields.dates_to_unix(values) if self.settings.get("convertToUnixTime", True) else values
+            dates_to_epoch_seconds(values)
+            if self.settings.get("convertToUnixTime", True)
+            else values
         )
 
     def _attributes(self, message: dict) -> dict:
@@ -94,7 +103,7 @@ class CustomerIoAdapter(Adapter):
         created = traits.pop("created_at", created)
         attributes = self._convert(traits)
         # Customer.io reads created_at as Unix seconds whatever the conversion setting says.
-        if created is not None and (seconds := fields.unix_seconds(created)) is not None:
+        if created is not None and (seconds := epoch_seconds(created)) is not None:
             attributes["created_at"] = seconds
         if message.get("anonymousId"):
             attributes["anonymous_id"] = message["anonymousId"]
@@ -106,11 +115,11 @@ class CustomerIoAdapter(Adapter):
         if kind == "track":
             event["name"] = message.get("event", "")
         elif kind == "page":
-            event["name"], event["type"] = _page_url(message) or message["name"], "page"
+            event["name"], event["type"] = page_field(message, "url") or message["name"], "page"
         else:
             event["name"], event["type"] = message["name"], "screen"
-        event["data"] = self._convert(dict(message.get("properties") or {}))
-        if (seconds := fields.unix_seconds(message.get("timestamp"))) is not None:
+        event["data"] = self._convert(dict(properties(message)))
+        if (seconds := epoch_seconds(message.get("timestamp"))) is not None:
             event["timestamp"] = seconds
         if message.get("userId"):
             return _customer_path(message["userId"]) + "/events", event
@@ -119,9 +128,3 @@ class CustomerIoAdapter(Adapter):
 
 def _customer_path(user_id) -> str:
     return "/api/v1/customers/" + quote(str(user_id), safe="")
-
-
-def _page_url(message: dict) -> str | None:
-    properties = message.get("properties") or {}
-    page = (message.get("context") or {}).get("page") or {}
-    return properties.get("url") or page.get("url")

@@ -19,7 +19,8 @@ import re
 import orjson
 
 from delivery.adapters.base import Adapter, PreparedRequest
-from delivery.adapters.mapping import dig, properties, user_traits
+from delivery.adapters.batching import encode_json
+from delivery.adapters.mapping import dig, person_name, properties, user_traits
 
 DEFAULT_IDENTIFY_TEMPLATE = "Identified {{name}}.\n{{traits}}"
 DEFAULT_TRACK_TEMPLATE = "{{name}} did {{event}}."
@@ -47,7 +48,7 @@ class SlackAdapter(Adapter):
 
     def build_requests(self, messages):
         (message,) = messages
-        body = orjson.dumps({"text": self.text(message)})
+        body = encode_json({"text": self.text(message)})
         headers = {"Content-Type": "application/json"}
         return [PreparedRequest("POST", self.endpoint, body, [message["messageId"]], headers)]
 
@@ -68,10 +69,8 @@ class SlackAdapter(Adapter):
 def display_name(message: dict) -> str:
     """Segment's choice of a name for the person behind a message."""
     traits = user_traits(message)
-    full_name = " ".join(str(traits[k]) for k in ("firstName", "lastName") if traits.get(k))
     for candidate in (
-        traits.get("name"),
-        full_name,
+        person_name(traits),
         traits.get("username"),
         properties(message).get("email"),
         traits.get("email"),
