@@ -37,6 +37,7 @@ PLATFORMS = {"ios": "iOS", "android": "Android"}
 
 class AmplitudeAdapter(Adapter):
     slug = "amplitude"
+    display_name = "Amplitude"
     default_endpoint = "https://api2.amplitude.com"
     batch_size = 100
     # Alias maps to Amplitude's user mapping API, a Portfolio add-on not implemented here.

@@ -83,6 +83,7 @@ class BrazeRequest(PreparedRequest):
 
 class BrazeAdapter(Adapter):
     slug = "braze"
+    display_name = "Braze"
     default_endpoint = "https://rest.iad-01.braze.com"
     endpoint_setting = "restCustomEndpoint"
     batch_size = 75  # a message yields at most one attribute object or event (or purchases)
@@ -94,10 +95,9 @@ class BrazeAdapter(Adapter):
             self.endpoint = rest_endpoint(settings.get("datacenter"))
 
     def unsupported_reason(self, message):
-        kind = message.get("type")
-        if kind not in self.supported_types:
-            return f"{kind} calls are not supported by Braze"
-        if kind == "page" and not self._page_event_name(message):
+        if reason := super().unsupported_reason(message):
+            return reason
+        if message.get("type") == "page" and not self._page_event_name(message):
             return "page calls reach Braze only with Track All Pages, or Track Only Named Pages for named pages"
         if not self._identity(message):
             return "Braze needs a userId, a braze_id or an anonymousId"

@@ -35,6 +35,7 @@ REGIONS = {"US": "https://track.customer.io", "EU": "https://track-eu.customer.i
 
 class CustomerIoAdapter(Adapter):
     slug = "customer-io"
+    display_name = "Customer.io"
     default_endpoint = REGIONS["US"]
     supported_types = frozenset({"identify", "track", "page", "screen", "alias"})
 
@@ -44,11 +45,9 @@ class CustomerIoAdapter(Adapter):
             self.endpoint = REGIONS.get(settings.get("region") or "US", self.default_endpoint)
 
     def unsupported_reason(self, message):
+        if reason := super().unsupported_reason(message):
+            return reason
         kind = message.get("type")
-        if kind == "group":
-            return "group calls are not supported by Customer.io"
-        if kind not in self.supported_types:
-            return f"{kind} calls are not supported by Customer.io"
         if kind in ("identify", "alias") and not message.get("userId"):
             return f"{kind} calls need a userId for Customer.io"
         if kind == "alias" and not message.get("previousId"):

@@ -50,6 +50,7 @@ class HubSpotRequest(PreparedRequest):
 
 class HubSpotAdapter(Adapter):
     slug = "hubspot"
+    display_name = "HubSpot"
     default_endpoint = "https://api.hubapi.com"
     batch_size = 100
     supported_types = frozenset({"identify", "track"})
@@ -63,8 +64,8 @@ class HubSpotAdapter(Adapter):
         kind = message.get("type")
         if kind in ("page", "screen"):
             return f"{kind} calls reach HubSpot only in device mode"
-        if kind not in self.supported_types:
-            return f"{kind} calls are not supported by HubSpot"
+        if reason := super().unsupported_reason(message):
+            return reason
         if kind == "identify" and not email_in(message.get("traits")):
             return "identify calls need traits.email for HubSpot, which finds contacts by email"
         if kind == "track" and not user_email(message):

@@ -65,13 +65,14 @@ class IntercomRequest(PreparedRequest):
 
 class IntercomAdapter(Adapter):
     slug = "intercom"
+    display_name = "Intercom"
     default_endpoint = "https://api.intercom.io"
     supported_types = frozenset({"identify", "track", "group"})
 
     def unsupported_reason(self, message):
+        if reason := super().unsupported_reason(message):
+            return reason
         kind = message.get("type")
-        if kind not in self.supported_types:
-            return f"{kind} calls are not supported by Intercom"
         if kind in ("identify", "track") and not _who(message):
             return f"{kind} calls need a userId or an email for Intercom"
         if kind == "group" and not message.get("groupId"):

@@ -29,6 +29,7 @@ PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 
 class SlackAdapter(Adapter):
     slug = "slack"
+    display_name = "Slack"
     endpoint_setting = "webhookUrl"  # the webhook URL is the endpoint (and a secret)
     supported_types = frozenset({"identify", "track"})
 
@@ -42,8 +43,6 @@ class SlackAdapter(Adapter):
             traits = message.get("traits") or {}
             if missing := [trait for trait in wanted if traits.get(trait) in (None, "")]:
                 return f"identify call lacks whitelisted trait(s): {', '.join(missing)}"
-        elif message.get("type") != "track":
-            return f"{message.get('type')} calls are not supported by Slack"
         return super().unsupported_reason(message)
 
     def build_requests(self, messages):

@@ -15,6 +15,7 @@ MAX_URLS = 5
 
 class WebhooksAdapter(Adapter):
     slug = "webhooks"
+    display_name = "Webhooks"
 
     def urls(self) -> list[str]:
         return [url for url in self.settings.get("webhookUrls", []) if url][:MAX_URLS]
