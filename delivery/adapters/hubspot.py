@@ -84,9 +84,8 @@ class HubSpotAdapter(Adapter):
         result = super().interpret(request, status, body)
         if (
             not isinstance(request, HubSpotRequest)
+            or result.verdict == Verdict.RETRY
             or status < 200
-            or status == 429
-            or status >= 500
         ):
             return result
         failed = self._failed(request, parse_json_response(body))

@@ -22,7 +22,7 @@ https://api-eu.mixpanel.com.
 import hashlib
 import re
 
-from delivery.adapters.base import Adapter, Verdict
+from delivery.adapters.base import Adapter, Verdict, verdict_for_status
 from delivery.adapters.batching import (
     ItemizedRequest,
     encode_json,
@@ -203,7 +203,7 @@ class MixpanelAdapter(Adapter):
     def interpret(self, request, status, body):
         if request.url.startswith(f"{self.endpoint}/import"):
             return self.interpret_import(request, status, body)
-        if 200 <= status < 300:
+        if verdict_for_status(status) == Verdict.DELIVERED:
             answer = parse_json_response(body)
             if answer.get("status") != 1:
                 error = answer.get("error") or body[:200].decode(errors="replace")
