@@ -16,13 +16,12 @@ The endpoint setting is the API host: https://api.eu.amplitude.com for EU data r
 
 from urllib.parse import urlencode
 
-import orjson
-
 from delivery.adapters.base import Adapter, PreparedRequest, Verdict
 from delivery.adapters.batching import (
     ItemizedRequest,
-    json_body,
+    encode_json,
     message_ids,
+    parse_json_response,
     per_item_result,
     split,
 )
@@ -38,6 +37,7 @@ PLATFORMS = {"ios": "iOS", "android": "Android"}
 
 class AmplitudeAdapter(Adapter):
     slug = "amplitude"
+    display_name = "Amplitude"
     default_endpoint = "https://api2.amplitude.com"
     batch_size = 100
     # Alias maps to Amplitude's user mapping API, a Portfolio add-on not implemented here.
@@ -78,7 +78,7 @@ class AmplitudeAdapter(Adapter):
         return ItemizedRequest(
             "POST",
             f"{self.endpoint}/2/httpapi",
-            orjson.dumps(body),
+            encode_json(body),
             message_ids(run),
             {"Content-Type": "application/json", "Accept": "*/*"},
             item_message_ids=[message_id for message_id, _ in run],
@@ -87,7 +87,7 @@ class AmplitudeAdapter(Adapter):
     def group_identify_request(self, identifications) -> PreparedRequest:
         form = {
             "api_key": self.settings.get("apiKey", ""),
-            "identification": orjson.dumps([i for _, i in identifications]).decode(),
+            "identification": encode_json([i for _, i in identifications]).decode(),
         }
         return PreparedRequest(
             "POST",
@@ -244,17 +244,16 @@ class AmplitudeAdapter(Adapter):
     def interpret(self, request, status, body):
         if status != 400 or not isinstance(request, ItemizedRequest):
             return super().interpret(request, status, body)
-        answer = json_body(body)
+        answer = parse_json_response(body)
         failed: dict[int, str] = {}
-        if isinstance(answer, dict):
-            for key, problem in (
-                ("events_with_invalid_fields", "invalid"),
-                ("events_with_missing_fields", "missing"),
-            ):
-                for field_name, indexes in (answer.get(key) or {}).items():
-                    for index in indexes if isinstance(indexes, list) else []:
-                        if isinstance(index, int):
-                            failed.setdefault(index, f"Amplitude: {problem} field {field_name}")
+        for key, problem in (
+            ("events_with_invalid_fields", "invalid"),
+            ("events_with_missing_fields", "missing"),
+        ):
+            for field_name, indexes in (answer.get(key) or {}).items():
+                for index in indexes if isinstance(indexes, list) else []:
+                    if isinstance(index, int):
+                        failed.setdefault(index, f"Amplitude: {problem} field {field_name}")
         if not failed:
             return super().interpret(request, status, body)
         # Amplitude took none of the batch: the other events go again without the bad ones.

@@ -62,13 +62,16 @@ def verdict_for_status(status: int) -> Verdict:
 
 
 class Adapter:
-    """Base class. Subclasses set ``slug`` (the catalog entry) and ``default_endpoint``.
+    """Base class. Subclasses set ``slug`` (the catalog entry), ``display_name`` and
+    ``default_endpoint``.
 
     ``names`` are the catalog entry's display name and previous names, and ``instance_id`` the
     instance's id: the keys under which a message's integrations object passes options to it.
     """
 
     slug: ClassVar[str]
+    # How reasons name the tool ("calls are not supported by …").
+    display_name: ClassVar[str] = "this destination"
     default_endpoint: ClassVar[str] = ""
     # The instance setting that overrides ``default_endpoint`` (a regional host, a proxy, a test).
     endpoint_setting: ClassVar[str] = "endpoint"
@@ -91,7 +94,7 @@ class Adapter:
 
     def unsupported_reason(self, message: dict) -> str | None:
         if message.get("type") not in self.supported_types:
-            return f"{message.get('type')} calls are not supported by this destination"
+            return f"{message.get('type')} calls are not supported by {self.display_name}"
         return None
 
     def build(self, messages: list[dict]) -> tuple[list[PreparedRequest], list[Unsupported]]:

@@ -1,4 +1,8 @@
-"""Helpers for tools whose batch APIs take a JSON array of items and may reject some of them.
+"""JSON request and response bodies, and helpers for tools whose batch APIs take a JSON array of
+items and may reject some of them.
+
+Every adapter encodes its request bodies with ``encode_json`` (``split`` measures items the same
+way) and reads its tools' answers with ``parse_json_response``.
 
 A message can become several items (an Amplitude page call with two naming settings on) and a
 batch can carry items of many messages, so a request remembers which message each item came from:
@@ -11,6 +15,20 @@ from dataclasses import dataclass, field
 import orjson
 
 from delivery.adapters.base import PreparedRequest, Result, Verdict
+
+
+def encode_json(value) -> bytes:
+    """A request body (or part of one) as JSON bytes."""
+    return orjson.dumps(value)
+
+
+def parse_json_response(body: bytes) -> dict:
+    """The JSON object a tool answered with, or {} when the response body is not one."""
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 @dataclass
@@ -28,7 +46,7 @@ def split(
     add up to at most ``max_bytes`` (an item larger than that goes alone; the tool refuses it)."""
     run, size = [], 0
     for message_id, item in items:
-        item_size = len(orjson.dumps(item)) + 1  # the comma between items
+        item_size = len(encode_json(item)) + 1  # the comma between items
         if run and (len(run) >= max_items or size + item_size > max_bytes):
             yield run
             run, size = [], 0
@@ -62,11 +80,3 @@ def per_item_result(
     reason = "; ".join(sorted({reason for verdict, reason in per_message.values() if reason}))
     overall = Verdict.DELIVERED if delivered else Verdict.DISCARD
     return Result(overall, reason[:500], per_message=per_message)
-
-
-def json_body(body: bytes) -> dict | list | None:
-    """The response body as JSON, or None when it is not JSON."""
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return None

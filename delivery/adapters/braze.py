@@ -30,10 +30,14 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import orjson
-
-from delivery.adapters import fields
 from delivery.adapters.base import Adapter, PreparedRequest, Verdict
+from delivery.adapters.batching import encode_json, parse_json_response
+from delivery.adapters.mapping import (
+    format_iso_utc,
+    iso_utc,
+    parse_timestamp_or_unix,
+    properties,
+)
 
 ARRAYS = ("attributes", "events", "purchases")
 # Properties Braze reserves on events and purchases; Segment leaves them out.
@@ -79,6 +83,7 @@ class BrazeRequest(PreparedRequest):
 
 class BrazeAdapter(Adapter):
     slug = "braze"
+    display_name = "Braze"
     default_endpoint = "https://rest.iad-01.braze.com"
     endpoint_setting = "restCustomEndpoint"
     batch_size = 75  # a message yields at most one attribute object or event (or purchases)
@@ -90,10 +95,9 @@ class BrazeAdapter(Adapter):
             self.endpoint = rest_endpoint(settings.get("datacenter"))
 
     def unsupported_reason(self, message):
-        kind = message.get("type")
-        if kind not in self.supported_types:
-            return f"{kind} calls are not supported by Braze"
-        if kind == "page" and not self._page_event_name(message):
+        if reason := super().unsupported_reason(message):
+            return reason
+        if message.get("type") == "page" and not self._page_event_name(message):
             return "page calls reach Braze only with Track All Pages, or Track Only Named Pages for named pages"
         if not self._identity(message):
             return "Braze needs a userId, a braze_id or an anonymousId"
@@ -118,7 +122,7 @@ class BrazeAdapter(Adapter):
                 BrazeRequest(
                     "POST",
                     self.endpoint + "/users/track",
-                    fields.json_body(body),
+                    encode_json(body),
                     ids,
                     {
                         "Content-Type": "application/json",
@@ -134,10 +138,7 @@ class BrazeAdapter(Adapter):
         result = super().interpret(request, status, body)
         if result.verdict != Verdict.DELIVERED or not isinstance(request, BrazeRequest):
             return result
-        try:
-            errors = orjson.loads(body).get("errors") or []
-        except (orjson.JSONDecodeError, AttributeError):
-            return result
+        errors = parse_json_response(body).get("errors") or []
         for error in errors if isinstance(errors, list) else []:
             if not isinstance(error, dict):
                 continue
@@ -155,30 +156,30 @@ class BrazeAdapter(Adapter):
             return [("attributes", {**user, **self._attributes(message)})]
         if kind == "group":
             return [("attributes", {**user, f"ab_segment_group_{message.get('groupId')}": True})]
-        properties = dict(message.get("properties") or {})
+        props = properties(message)
         time = _time(message)
         if kind == "page":
             name = self._page_event_name(message)
-            return [("events", {**user, "name": name, "time": time, "properties": properties})]
+            return [("events", {**user, "name": name, "time": time, "properties": props})]
         event = message.get("event", "")
-        if event == "Order Completed" and isinstance(properties.get("products"), list):
-            currency = properties.get("currency") or "USD"
+        if event == "Order Completed" and isinstance(props.get("products"), list):
+            currency = props.get("currency") or "USD"
             return [
                 ("purchases", {**user, **_purchase(product, currency, time)})
-                for product in properties["products"]
+                for product in props["products"]
                 if isinstance(product, dict)
             ]
-        if self.settings.get("logPurchaseWhenRevenuePresent") and "revenue" in properties:
+        if self.settings.get("logPurchaseWhenRevenuePresent") and "revenue" in props:
             purchase = {
                 "product_id": event,
-                "currency": properties.get("currency") or "USD",
-                "price": _number(properties.get("revenue")),
+                "currency": props.get("currency") or "USD",
+                "price": _number(props.get("revenue")),
                 "quantity": 1,
                 "time": time,
-                "properties": _without(properties, RESERVED_PURCHASE_KEYS | {"revenue"}),
+                "properties": _without(props, RESERVED_PURCHASE_KEYS | {"revenue"}),
             }
             return [("purchases", {**user, **purchase})]
-        clean = _without(properties, RESERVED_EVENT_KEYS)
+        clean = _without(props, RESERVED_EVENT_KEYS)
         return [("events", {**user, "name": event, "time": time, "properties": clean})]
 
     def _identity(self, message: dict) -> dict:
@@ -248,12 +249,10 @@ def _number(value, default: float = 0.0) -> float:
 
 
 def _time(message: dict) -> str:
-    return fields.iso_utc(message.get("timestamp")) or datetime.now(UTC).isoformat(
-        timespec="milliseconds"
-    ).replace("+00:00", "Z")
+    return iso_utc(message.get("timestamp")) or format_iso_utc(datetime.now(UTC))
 
 
 def _date(value):
     """Braze reads dob as YYYY-MM-DD."""
-    parsed = fields.parse_time(value)
+    parsed = parse_timestamp_or_unix(value)
     return parsed.date().isoformat() if parsed else value

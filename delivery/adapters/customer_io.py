@@ -20,14 +20,22 @@ https://segment.com/docs/connections/destinations/catalog/customer-io/ (Segment'
 
 from urllib.parse import quote
 
-from delivery.adapters import fields
 from delivery.adapters.base import Adapter, PreparedRequest
+from delivery.adapters.batching import encode_json
+from delivery.adapters.mapping import (
+    basic_auth,
+    dates_to_epoch_seconds,
+    epoch_seconds,
+    page_field,
+    properties,
+)
 
 REGIONS = {"US": "https://track.customer.io", "EU": "https://track-eu.customer.io"}
 
 
 class CustomerIoAdapter(Adapter):
     slug = "customer-io"
+    display_name = "Customer.io"
     default_endpoint = REGIONS["US"]
     supported_types = frozenset({"identify", "track", "page", "screen", "alias"})
 
@@ -37,11 +45,9 @@ class CustomerIoAdapter(Adapter):
             self.endpoint = REGIONS.get(settings.get("region") or "US", self.default_endpoint)
 
     def unsupported_reason(self, message):
+        if reason := super().unsupported_reason(message):
+            return reason
         kind = message.get("type")
-        if kind == "group":
-            return "group calls are not supported by Customer.io"
-        if kind not in self.supported_types:
-            return f"{kind} calls are not supported by Customer.io"
         if kind in ("identify", "alias") and not message.get("userId"):
             return f"{kind} calls need a userId for Customer.io"
         if kind == "alias" and not message.get("previousId"):
@@ -50,7 +56,7 @@ class CustomerIoAdapter(Adapter):
             return "Customer.io needs a userId or an anonymousId"
         if kind == "screen" and not message.get("name"):
             return "screen calls need a screen name for Customer.io"
-        if kind == "page" and not (_page_url(message) or message.get("name")):
+        if kind == "page" and not (page_field(message, "url") or message.get("name")):
             return "page calls need a URL or a name for Customer.io"
         return None
 
@@ -69,7 +75,7 @@ class CustomerIoAdapter(Adapter):
             method, path, body = "POST", *self._event(message)
         headers = {
             "Content-Type": "application/json",
-            "Authorization": fields.basic_auth(
+            "Authorization": basic_auth(
                 self.settings.get("siteId", ""), self.settings.get("apiKey", "")
             ),
         }
@@ -77,7 +83,7 @@ class CustomerIoAdapter(Adapter):
             PreparedRequest(
                 method,
                 self.endpoint + path,
-                fields.json_body(body),
+                encode_json(body),
                 [message["messageId"]],
                 headers,
             )
@@ -85,7 +91,9 @@ class CustomerIoAdapter(Adapter):
 
     def _convert(self, values: dict) -> dict:
         return (
-            fields.dates_to_unix(values) if self.settings.get("convertToUnixTime", True) else values
+            dates_to_epoch_seconds(values)
+            if self.settings.get("convertToUnixTime", True)
+            else values
         )
 
     def _attributes(self, message: dict) -> dict:
@@ -94,7 +102,7 @@ class CustomerIoAdapter(Adapter):
         created = traits.pop("created_at", created)
         attributes = self._convert(traits)
         # Customer.io reads created_at as Unix seconds whatever the conversion setting says.
-        if created is not None and (seconds := fields.unix_seconds(created)) is not None:
+        if created is not None and (seconds := epoch_seconds(created)) is not None:
             attributes["created_at"] = seconds
         if message.get("anonymousId"):
             attributes["anonymous_id"] = message["anonymousId"]
@@ -106,11 +114,11 @@ class CustomerIoAdapter(Adapter):
         if kind == "track":
             event["name"] = message.get("event", "")
         elif kind == "page":
-            event["name"], event["type"] = _page_url(message) or message["name"], "page"
+            event["name"], event["type"] = page_field(message, "url") or message["name"], "page"
         else:
             event["name"], event["type"] = message["name"], "screen"
-        event["data"] = self._convert(dict(message.get("properties") or {}))
-        if (seconds := fields.unix_seconds(message.get("timestamp"))) is not None:
+        event["data"] = self._convert(dict(properties(message)))
+        if (seconds := epoch_seconds(message.get("timestamp"))) is not None:
             event["timestamp"] = seconds
         if message.get("userId"):
             return _customer_path(message["userId"]) + "/events", event
@@ -119,9 +127,3 @@ class CustomerIoAdapter(Adapter):
 
 def _customer_path(user_id) -> str:
     return "/api/v1/customers/" + quote(str(user_id), safe="")
-
-
-def _page_url(message: dict) -> str | None:
-    properties = message.get("properties") or {}
-    page = (message.get("context") or {}).get("page") or {}
-    return properties.get("url") or page.get("url")

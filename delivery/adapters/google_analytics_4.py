@@ -25,11 +25,9 @@ that Segment traits usually hold. Group and alias calls have no Google Analytics
 
 from urllib.parse import urlencode
 
-import orjson
-
 from delivery.adapters.base import Adapter, PreparedRequest
-from delivery.adapters.batching import split
-from delivery.adapters.mapping import compact, dig, epoch_micros, properties, snake_case
+from delivery.adapters.batching import encode_json, split
+from delivery.adapters.mapping import compact, epoch_micros, page_field, properties, snake_case
 
 NAME = "Google Analytics 4 Cloud"
 MAX_EVENTS = 25
@@ -112,6 +110,7 @@ def event_name(message: dict) -> str:
 
 class GoogleAnalytics4Adapter(Adapter):
     slug = "actions-google-analytics-4"
+    display_name = NAME
     default_endpoint = "https://www.google-analytics.com"
     batch_size = 100  # messages per build; requests then carry one client's events, 25 at most
     supported_types = frozenset({"track", "page", "screen"})
@@ -175,7 +174,7 @@ class GoogleAnalytics4Adapter(Adapter):
         return PreparedRequest(
             "POST",
             f"{self.endpoint}/mp/collect?{urlencode(query)}",
-            orjson.dumps(body),
+            encode_json(body),
             [message_id for message_id, _ in run],
             {"Content-Type": "application/json"},
         )
@@ -213,11 +212,10 @@ class GoogleAnalytics4Adapter(Adapter):
         )
 
     def page_params(self, message: dict) -> dict:
-        props = properties(message)
         return {
-            "page_location": props.get("url") or dig(message, "context.page.url"),
-            "page_title": props.get("title") or dig(message, "context.page.title"),
-            "page_referrer": props.get("referrer") or dig(message, "context.page.referrer"),
+            "page_location": page_field(message, "url"),
+            "page_title": page_field(message, "title"),
+            "page_referrer": page_field(message, "referrer"),
         }
 
     def track_params(self, name: str, props: dict) -> dict:

@@ -27,10 +27,9 @@ https://segment.com/docs/connections/destinations/catalog/hubspot/ (Segment's ma
 import re
 from dataclasses import dataclass, field
 
-import orjson
-
-from delivery.adapters import fields
 from delivery.adapters.base import Adapter, PreparedRequest, Verdict
+from delivery.adapters.batching import encode_json, parse_json_response
+from delivery.adapters.mapping import email_in, iso_utc, properties, user_email
 
 EU_ENDPOINT = "https://api-eu1.hubapi.com"
 RENAMED = {
@@ -51,6 +50,7 @@ class HubSpotRequest(PreparedRequest):
 
 class HubSpotAdapter(Adapter):
     slug = "hubspot"
+    display_name = "HubSpot"
     default_endpoint = "https://api.hubapi.com"
     batch_size = 100
     supported_types = frozenset({"identify", "track"})
@@ -64,11 +64,11 @@ class HubSpotAdapter(Adapter):
         kind = message.get("type")
         if kind in ("page", "screen"):
             return f"{kind} calls reach HubSpot only in device mode"
-        if kind not in self.supported_types:
-            return f"{kind} calls are not supported by HubSpot"
-        if kind == "identify" and not _email(message.get("traits")):
+        if reason := super().unsupported_reason(message):
+            return reason
+        if kind == "identify" and not email_in(message.get("traits")):
             return "identify calls need traits.email for HubSpot, which finds contacts by email"
-        if kind == "track" and not fields.user_email(message):
+        if kind == "track" and not user_email(message):
             return "track calls need properties.email for HubSpot"
         if kind == "track" and not message.get("event"):
             return "track calls need an event name for HubSpot"
@@ -84,12 +84,11 @@ class HubSpotAdapter(Adapter):
         result = super().interpret(request, status, body)
         if (
             not isinstance(request, HubSpotRequest)
+            or result.verdict == Verdict.RETRY
             or status < 200
-            or status == 429
-            or status >= 500
         ):
             return result
-        failed = self._failed(request, _json(body))
+        failed = self._failed(request, parse_json_response(body))
         if not failed:
             return result
         result.per_message = {mid: (Verdict.DISCARD, reason) for mid, reason in failed.items()}
@@ -112,17 +111,17 @@ class HubSpotAdapter(Adapter):
         owners: dict[str, list[str]] = {}
         names: dict[str, set[str]] = {}
         for message in messages:
-            email = _email(message["traits"])
+            email = email_in(message["traits"])
             key = email.lower()
-            properties = contact_properties(message["traits"])
+            values = contact_properties(message["traits"])
             entry = merged.setdefault(key, {"idProperty": "email", "id": email, "properties": {}})
-            entry["properties"].update(properties)
+            entry["properties"].update(values)
             owners.setdefault(key, []).append(message["messageId"])
-            names[message["messageId"]] = set(properties)
+            names[message["messageId"]] = set(values)
         return HubSpotRequest(
             "POST",
             self.endpoint + "/crm/v3/objects/contacts/batch/upsert",
-            fields.json_body({"inputs": list(merged.values())}),
+            encode_json({"inputs": list(merged.values())}),
             [m["messageId"] for m in messages],
             self._headers(),
             inputs=owners,
@@ -130,20 +129,19 @@ class HubSpotAdapter(Adapter):
         )
 
     def _event(self, message: dict) -> PreparedRequest:
-        properties = dict(message.get("properties") or {})
-        email = fields.user_email(message)
-        properties.pop("email", None)
+        props = dict(properties(message))
+        props.pop("email", None)
         body = {
             "eventName": self._event_name(message["event"]),
-            "email": email,
-            "occurredAt": fields.iso_utc(message.get("timestamp")),
-            "properties": _property_values(properties),
+            "email": user_email(message),
+            "occurredAt": iso_utc(message.get("timestamp")),
+            "properties": _property_values(props),
         }
         body = {k: v for k, v in body.items() if v is not None}
         return PreparedRequest(
             "POST",
             self.endpoint + "/events/v3/send",
-            fields.json_body(body),
+            encode_json(body),
             [message["messageId"]],
             self._headers(),
         )
@@ -176,21 +174,21 @@ class HubSpotAdapter(Adapter):
 
 def contact_properties(traits: dict) -> dict:
     """Traits as HubSpot contact properties."""
-    properties = {}
+    props = {}
     for key, value in traits.items():
         if key in ("email", "createdAt", "created_at"):
             continue  # the email is the input's id; HubSpot sets the creation date itself
         if key == "address" and isinstance(value, dict):
             for part, name in ADDRESS.items():
                 if value.get(part) not in (None, ""):
-                    properties[name] = value[part]
+                    props[name] = value[part]
             continue
         if key == "company" and isinstance(value, dict):
             value = value.get("name")
             if value is None:
                 continue
-        properties[RENAMED.get(key, key)] = value
-    return _property_values(properties)
+        props[RENAMED.get(key, key)] = value
+    return _property_values(props)
 
 
 def _property_values(values: dict) -> dict:
@@ -207,12 +205,6 @@ def _property_values(values: dict) -> dict:
     return out
 
 
-def _email(traits) -> str | None:
-    if isinstance(traits, dict) and isinstance(traits.get("email"), str) and traits["email"]:
-        return traits["email"]
-    return None
-
-
 def _context_values(entry: dict) -> tuple[set[str], set[str]]:
     """The ids and property names an error's context (or its sub-errors' contexts) names."""
     ids, props = set(), set()
@@ -226,11 +218,3 @@ def _context_values(entry: dict) -> tuple[set[str], set[str]]:
             values = value if isinstance(value, list) else [value] if value else []
             target.update(str(v) for v in values)
     return ids, props
-
-
-def _json(body: bytes) -> dict:
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}

@@ -31,10 +31,16 @@ https://segment.com/docs/connections/destinations/catalog/intercom/ (Segment's m
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-import orjson
-
-from delivery.adapters import fields
 from delivery.adapters.base import Adapter, PreparedRequest, Result, Verdict
+from delivery.adapters.batching import encode_json, parse_json_response
+from delivery.adapters.mapping import (
+    epoch_seconds,
+    flat,
+    person_name,
+    properties,
+    user_email,
+    user_traits,
+)
 
 API_VERSION = "2.11"
 MAX_METADATA_KEYS = 10
@@ -59,13 +65,14 @@ class IntercomRequest(PreparedRequest):
 
 class IntercomAdapter(Adapter):
     slug = "intercom"
+    display_name = "Intercom"
     default_endpoint = "https://api.intercom.io"
     supported_types = frozenset({"identify", "track", "group"})
 
     def unsupported_reason(self, message):
+        if reason := super().unsupported_reason(message):
+            return reason
         kind = message.get("type")
-        if kind not in self.supported_types:
-            return f"{kind} calls are not supported by Intercom"
         if kind in ("identify", "track") and not _who(message):
             return f"{kind} calls need a userId or an email for Intercom"
         if kind == "group" and not message.get("groupId"):
@@ -99,7 +106,7 @@ class IntercomAdapter(Adapter):
         step = getattr(request, "step", "")
         if result.verdict != Verdict.DELIVERED or not step:
             return result
-        answer = _json(body)
+        answer = parse_json_response(body)
         ids = request.message_ids
         if step == "contact-lookup":
             found = _first_id(answer)
@@ -131,7 +138,7 @@ class IntercomAdapter(Adapter):
             "Intercom-Version": API_VERSION,
         }
         return IntercomRequest(
-            method, self.endpoint + path, fields.json_body(body), list(ids), headers, step,
+            method, self.endpoint + path, encode_json(body), list(ids), headers, step,
             state or {},
         )  # fmt: skip
 
@@ -141,29 +148,26 @@ class IntercomAdapter(Adapter):
         return self._request("POST", "/contacts/search", query, ids, step, state)
 
     def _contact(self, message: dict) -> dict:
-        traits = fields.traits(message)
+        traits = user_traits(message)
         contact = {"role": "user"}
         if message.get("userId"):
             contact["external_id"] = str(message["userId"])
         for key in ("email", "phone", "avatar"):
             if traits.get(key):
                 contact[key] = traits[key]
-        name = traits.get("name") or " ".join(
-            str(traits[key]) for key in ("firstName", "lastName") if traits.get(key)
-        )
-        if name:
+        if name := person_name(traits):
             contact["name"] = name
-        if (signed_up := fields.unix_seconds(traits.get("createdAt"))) is not None:
+        if (signed_up := epoch_seconds(traits.get("createdAt"))) is not None:
             contact["signed_up_at"] = signed_up
         context = message.get("context") or {}
         if context.get("active") is True:
-            seen = fields.unix_seconds(traits.get("lastRequestAt") or message.get("timestamp"))
+            seen = epoch_seconds(traits.get("lastRequestAt") or message.get("timestamp"))
             if seen is not None:
                 contact["last_seen_at"] = seen
         options = self.options(message)
         if "unsubscribedFromEmails" in options:
             contact["unsubscribed_from_emails"] = bool(options["unsubscribedFromEmails"])
-        custom = fields.flat({k: v for k, v in traits.items() if k not in CONTACT_TRAITS})
+        custom = flat({k: v for k, v in traits.items() if k not in CONTACT_TRAITS})
         if self.settings.get("collectContext"):
             for (section, key), name in CONTEXT_ATTRIBUTES.items():
                 value = (context.get(section) or {}).get(key)
@@ -176,20 +180,20 @@ class IntercomAdapter(Adapter):
     def _event(self, message: dict) -> dict:
         event = {
             "event_name": message.get("event", ""),
-            "created_at": fields.unix_seconds(message.get("timestamp")),
+            "created_at": epoch_seconds(message.get("timestamp")),
         }
         field_name, value = _who(message)
         event["user_id" if field_name == "external_id" else "email"] = value
-        properties = dict(message.get("properties") or {})
+        props = dict(properties(message))
         metadata = {}
-        if "revenue" in properties and properties.get("currency"):
+        if "revenue" in props and props.get("currency"):
             try:
-                amount = round(float(properties.pop("revenue")) * 100)
-                metadata["price"] = {"amount": amount, "currency": properties.pop("currency")}
+                amount = round(float(props.pop("revenue")) * 100)
+                metadata["price"] = {"amount": amount, "currency": props.pop("currency")}
             except (TypeError, ValueError):
                 pass
         rich = set(self.settings.get("richLinkProperties") or [])
-        for key, value in properties.items():
+        for key, value in props.items():
             if isinstance(value, dict) and key in rich and {"url", "value"} <= value.keys():
                 metadata[key] = {"url": value["url"], "value": value["value"]}
             elif not isinstance(value, dict | list):
@@ -209,9 +213,9 @@ class IntercomAdapter(Adapter):
             company["monthly_spend"] = spend
         if traits.get("employees") is not None:
             company["size"] = traits["employees"]
-        if (created := fields.unix_seconds(traits.get("createdAt"))) is not None:
+        if (created := epoch_seconds(traits.get("createdAt"))) is not None:
             company["remote_created_at"] = created
-        custom = fields.flat({k: v for k, v in traits.items() if k not in COMPANY_TRAITS})
+        custom = flat({k: v for k, v in traits.items() if k not in COMPANY_TRAITS})
         if custom:
             company["custom_attributes"] = custom
         return company
@@ -221,17 +225,9 @@ def _who(message: dict) -> tuple[str, str] | None:
     """How Intercom finds the user: (search field, value)."""
     if message.get("userId"):
         return "external_id", str(message["userId"])
-    if email := fields.user_email(message):
+    if email := user_email(message):
         return "email", email
     return None
-
-
-def _json(body: bytes) -> dict:
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _first_id(answer: dict) -> str | None:
@@ -242,7 +238,7 @@ def _first_id(answer: dict) -> str | None:
 
 
 def _error_message(body: bytes) -> str:
-    errors = _json(body).get("errors")
+    errors = parse_json_response(body).get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         return str(errors[0].get("message") or errors[0].get("code"))[:300]
     return body[:300].decode(errors="replace")

@@ -19,21 +19,19 @@ The endpoint setting is the API host; the EU setting switches the default to
 https://api-eu.mixpanel.com.
 """
 
-import base64
 import hashlib
 import re
 
-import orjson
-
-from delivery.adapters.base import Adapter, Verdict
+from delivery.adapters.base import Adapter, Verdict, verdict_for_status
 from delivery.adapters.batching import (
     ItemizedRequest,
-    json_body,
+    encode_json,
     message_ids,
+    parse_json_response,
     per_item_result,
     split,
 )
-from delivery.adapters.mapping import compact, dig, epoch_ms, properties
+from delivery.adapters.mapping import basic_auth, compact, dig, epoch_ms, properties
 
 EU_ENDPOINT = "https://api-eu.mixpanel.com"
 MAX_ITEMS = 2000
@@ -54,6 +52,7 @@ SPECIAL_TRAITS = {
 
 class MixpanelAdapter(Adapter):
     slug = "mixpanel"
+    display_name = NAME
     default_endpoint = "https://api.mixpanel.com"
     batch_size = MAX_ITEMS
 
@@ -100,12 +99,11 @@ class MixpanelAdapter(Adapter):
     def request(self, path: str, run, *, auth: bool = False) -> ItemizedRequest:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if auth:
-            secret = base64.b64encode(f"{self.settings.get('apiKey', '')}:".encode()).decode()
-            headers["Authorization"] = f"Basic {secret}"
+            headers["Authorization"] = basic_auth(self.settings.get("apiKey", ""), "")
         return ItemizedRequest(
             "POST",
             f"{self.endpoint}{path}",
-            orjson.dumps([item for _, item in run]),
+            encode_json([item for _, item in run]),
             message_ids(run),
             headers,
             item_message_ids=[message_id for message_id, _ in run],
@@ -205,19 +203,16 @@ class MixpanelAdapter(Adapter):
     def interpret(self, request, status, body):
         if request.url.startswith(f"{self.endpoint}/import"):
             return self.interpret_import(request, status, body)
-        if 200 <= status < 300:
-            answer = json_body(body)
-            if not (isinstance(answer, dict) and answer.get("status") == 1):
-                error = answer.get("error") if isinstance(answer, dict) else None
-                reason = (
-                    f"{NAME} refused the update: {error or body[:200].decode(errors='replace')}"
-                )
+        if verdict_for_status(status) == Verdict.DELIVERED:
+            answer = parse_json_response(body)
+            if answer.get("status") != 1:
+                error = answer.get("error") or body[:200].decode(errors="replace")
+                reason = f"{NAME} refused the update: {error}"
                 return per_item_result(request, {}, others=Verdict.DISCARD, others_reason=reason)
         return super().interpret(request, status, body)
 
     def interpret_import(self, request, status, body):
-        answer = json_body(body)
-        records = answer.get("failed_records") if isinstance(answer, dict) else None
+        records = parse_json_response(body).get("failed_records")
         if status != 400 or not isinstance(records, list) or not records:
             return super().interpret(request, status, body)
         failed = {

@@ -19,7 +19,8 @@ import re
 import orjson
 
 from delivery.adapters.base import Adapter, PreparedRequest
-from delivery.adapters.mapping import dig, properties, user_traits
+from delivery.adapters.batching import encode_json
+from delivery.adapters.mapping import dig, person_name, properties, user_traits
 
 DEFAULT_IDENTIFY_TEMPLATE = "Identified {{name}}.\n{{traits}}"
 DEFAULT_TRACK_TEMPLATE = "{{name}} did {{event}}."
@@ -28,6 +29,7 @@ PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 
 class SlackAdapter(Adapter):
     slug = "slack"
+    display_name = "Slack"
     endpoint_setting = "webhookUrl"  # the webhook URL is the endpoint (and a secret)
     supported_types = frozenset({"identify", "track"})
 
@@ -41,13 +43,11 @@ class SlackAdapter(Adapter):
             traits = message.get("traits") or {}
             if missing := [trait for trait in wanted if traits.get(trait) in (None, "")]:
                 return f"identify call lacks whitelisted trait(s): {', '.join(missing)}"
-        elif message.get("type") != "track":
-            return f"{message.get('type')} calls are not supported by Slack"
         return super().unsupported_reason(message)
 
     def build_requests(self, messages):
         (message,) = messages
-        body = orjson.dumps({"text": self.text(message)})
+        body = encode_json({"text": self.text(message)})
         headers = {"Content-Type": "application/json"}
         return [PreparedRequest("POST", self.endpoint, body, [message["messageId"]], headers)]
 
@@ -68,10 +68,8 @@ class SlackAdapter(Adapter):
 def display_name(message: dict) -> str:
     """Segment's choice of a name for the person behind a message."""
     traits = user_traits(message)
-    full_name = " ".join(str(traits[k]) for k in ("firstName", "lastName") if traits.get(k))
     for candidate in (
-        traits.get("name"),
-        full_name,
+        person_name(traits),
         traits.get("username"),
         properties(message).get("email"),
         traits.get("email"),

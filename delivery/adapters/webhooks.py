@@ -7,22 +7,22 @@ Follows https://segment.com/docs/connections/destinations/catalog/webhooks/
 import hashlib
 import hmac
 
-import orjson
-
 from delivery.adapters.base import Adapter, PreparedRequest
+from delivery.adapters.batching import encode_json
 
 MAX_URLS = 5
 
 
 class WebhooksAdapter(Adapter):
     slug = "webhooks"
+    display_name = "Webhooks"
 
     def urls(self) -> list[str]:
         return [url for url in self.settings.get("webhookUrls", []) if url][:MAX_URLS]
 
     def build_requests(self, messages):
         (message,) = messages
-        body = orjson.dumps(message)
+        body = encode_json(message)
         headers = {"Content-Type": "application/json", **self.settings.get("headers", {})}
         if secret := self.settings.get("sharedSecret"):
             headers["X-Signature"] = hmac.new(secret.encode(), body, hashlib.sha1).hexdigest()
