@@ -1,4 +1,6 @@
 import pytest
+import redis
+from django.conf import settings
 from django.test import Client
 
 from segapp.models import Role
@@ -65,3 +67,14 @@ def sink():
     server = Sink()
     yield server
     server.close()
+
+
+@pytest.fixture
+def broker():
+    """The test broker's Redis database, with the default queue emptied: tasks left over by other
+    tests would otherwise land on the workers started here."""
+    assert settings.CELERY_BROKER_URL.startswith("redis://"), "set CELERY_BROKER_URL to Redis"
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete("celery")
+    yield client
+    client.delete("celery")

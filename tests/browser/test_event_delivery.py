@@ -11,7 +11,6 @@ from segment.analytics import Client
 
 from connections import filters
 from connections.instances import set_enabled
-from tests.delivery.conftest import broker  # noqa: F401  (the fixture)
 from tests.delivery.test_engine_workers import worker
 from tests.factories import make_instance, make_source
 from tests.processes import stop, wait_for

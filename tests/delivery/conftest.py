@@ -5,9 +5,7 @@ import sys
 
 import orjson
 import pytest
-import redis
 import requests
-from django.conf import settings
 
 from tests.factories import make_source
 from tests.processes import REPO, free_port, start, test_database_url, wait_for
@@ -62,17 +60,6 @@ def api(live_server, write_key):
 
 def track(n: int = 0, **fields) -> dict:
     return {"type": "track", "event": f"Event {n}", "userId": f"user-{n}", **fields}
-
-
-@pytest.fixture
-def broker():
-    """The test broker's Redis database, with the default queue emptied: tasks left over by other
-    tests would otherwise land on the workers started here."""
-    assert settings.CELERY_BROKER_URL.startswith("redis://"), "set CELERY_BROKER_URL to Redis"
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete("celery")
-    yield client
-    client.delete("celery")
 
 
 def process_env(**extra) -> dict:
