@@ -146,6 +146,13 @@ class DestinationFilter(models.Model):
     def __str__(self):
         return self.title
 
+    @property
+    def browser_problem(self) -> str | None:
+        """Why analytics.js cannot apply this filter in device mode, or None."""
+        from connections.routing_rules import untranslatable
+
+        return untranslatable(self.condition_ast)
+
 
 class TransformationTarget(models.TextChoices):
     TRACK = "track", "Track events"
