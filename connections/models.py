@@ -7,6 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import ConnectionMode, DestinationMetadata, SourceMetadata
+from connections.routing_rules import untranslatable
 from segapp import crypto
 from segapp.ids import new_id
 from segapp.models import Workspace
@@ -149,8 +150,6 @@ class DestinationFilter(models.Model):
     @property
     def browser_problem(self) -> str | None:
         """Why analytics.js cannot apply this filter in device mode, or None."""
-        from connections.routing_rules import untranslatable
-
         return untranslatable(self.condition_ast)
 
 
