@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from delivery import views
+from delivery import tool_views, views
 from delivery.ingest import http
 
 app_name = "delivery"
@@ -27,5 +27,10 @@ urlpatterns = [
         "w/<slug:workspace_slug>/destinations/<str:instance_id>/filter-preview/",
         views.filter_preview,
         name="filter-preview",
+    ),
+    path(
+        "w/<slug:workspace_slug>/destinations/<str:instance_id>/event-tester/",
+        tool_views.event_tester,
+        name="event-tester",
     ),
 ]
