@@ -1,9 +1,12 @@
-"""Dry runs of the delivery path for the console.
+"""Dry runs of the delivery path for the console: the Event Tester and the routing preview.
 
 The Event Tester sends one event through one instance's real path: the source's transformations,
 routing's refusal rules and the instance's filters, its adapter, then ``sender.send`` under the
-egress policy. It stores no event, creates no job and counts no outcome, so tests never show in
-delivery metrics and never trip an instance's circuit breaker.
+egress policy. The routing preview sends nothing: for every instance of a source it tells whether
+an event would go there and why not, from the same rules routing applies (DESIGN §7).
+
+Neither stores an event, creates a job or counts an outcome, so tests never show in delivery
+metrics and never trip an instance's circuit breaker.
 """
 
 import uuid
@@ -225,3 +228,25 @@ def send_test_event(instance_id: str, message: dict) -> TesterRun:
             )
         )
     return run
+
+
+# The routing preview.
+
+
+@dataclass
+class RoutingPreview(Transformed):
+    passages: list[Passage]
+
+
+def preview_routing(source_id: str, message: dict) -> RoutingPreview:
+    """What every instance of the source would make of ``message``; nothing is sent or stored."""
+    plan = pipeline.plan_for(source_id)
+    transformed = plan.transform(message)
+    source_filters = _filters_of(source_id)
+    passages = []
+    for instance in routing.source_instances(source_id):
+        if reason := routing.idle_reason(instance):
+            passages.append(Passage(instance, reason))
+        else:
+            passages.append(_passage(instance, transformed, plan, source_filters))
+    return RoutingPreview(transformed, changes(message, transformed), passages)

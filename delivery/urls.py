@@ -33,4 +33,9 @@ urlpatterns = [
         tool_views.event_tester,
         name="event-tester",
     ),
+    path(
+        "w/<slug:workspace_slug>/sources/<str:source_id>/routing-preview/",
+        tool_views.routing_preview,
+        name="routing-preview",
+    ),
 ]
