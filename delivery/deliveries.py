@@ -8,12 +8,12 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from catalog.models import ConnectionMode
-from connections.models import MASK, DestinationInstance
-from delivery import pipeline, retries
+from connections.models import DestinationInstance
+from delivery import pipeline, retries, routing
 from delivery.adapters import adapter_for
-from delivery.adapters.base import PreparedRequest, Result, Verdict
+from delivery.adapters.base import Adapter, PreparedRequest, Result, Verdict
 from delivery.counters import Tally
+from delivery.masking import masked, masked_request, masked_response
 from delivery.models import (
     DeliveryError,
     DeliveryJob,
@@ -63,12 +63,9 @@ def deliver_job(job_id: int) -> None:
         DestinationInstance.objects.select_related("metadata").filter(pk=job.instance_id).first()
     )
     tally = Tally()
-    if instance is None or not instance.enabled or instance.mode != ConnectionMode.CLOUD:
-        reason = (
-            "destination deleted"
-            if instance is None
-            else "destination disabled or in device mode since routing"
-        )
+    # Deleted, switched off or to device mode since routing owed it these events.
+    reason = "destination deleted" if instance is None else routing.idle_reason(instance)
+    if reason:
         tally.add(job.instance_id, now, Outcome.FILTERED, reason, count=len(job.event_ids))
         _finish(job, [], None, JobState.DONE, reason)
         tally.flush()
@@ -90,11 +87,7 @@ def deliver_job(job_id: int) -> None:
         if event := events.get(event_id):
             message = plan.shape(instance.pk, plan.transform(event.message))
             messages[message["messageId"]] = (event_id, event.received_at, message)
-    adapter = adapter_for(instance.metadata.slug)(
-        instance.all_settings(),
-        names=(instance.metadata.name, *instance.metadata.previous_names),
-        instance_id=instance.pk,
-    )
+    adapter = adapter_of(instance)
     prepared, unsupported = adapter.build([m for _, _, m in messages.values()])
     for item in unsupported:
         tally.add(instance.pk, now, Outcome.FILTERED, item.reason, count=1)
@@ -113,7 +106,7 @@ def deliver_job(job_id: int) -> None:
             _record_error(instance, job, request, response, result)
         for message_id in request.message_ids:
             verdict, reason = result.per_message.get(message_id, (result.verdict, result.reason))
-            verdict = (verdict, _masked(reason, secrets))  # reasons are shown and counted
+            verdict = (verdict, masked(reason, secrets))  # reasons are shown and counted
             current = verdicts.get(message_id)
             if current is None or _RANK[verdict[0]] > _RANK[current[0]]:
                 verdicts[message_id] = verdict
@@ -147,6 +140,15 @@ def deliver_job(job_id: int) -> None:
     else:
         _finish(job, [], None, JobState.DONE, "")
     tally.flush()
+
+
+def adapter_of(instance: DestinationInstance) -> Adapter:
+    """The instance's adapter, with its settings (secrets included); the caller knows it has one."""
+    return adapter_for(instance.metadata.slug)(
+        instance.all_settings(),
+        names=(instance.metadata.name, *instance.metadata.previous_names),
+        instance_id=instance.pk,
+    )
 
 
 def exchanges(adapter, prepared: list[PreparedRequest]):
@@ -221,39 +223,19 @@ def _update_breaker(instance_id: str, failed: bool, succeeded: bool, now: dateti
     health.save()
 
 
-def _masked(text: str, secrets: dict) -> str:
-    for value in secrets.values():
-        if isinstance(value, str) and len(value) >= 4:
-            text = text.replace(value, MASK)
-    return text
-
-
-SAFE_HEADERS = {"content-type", "content-length", "user-agent", "accept"}
-
-
 def _record_error(
     instance, job, request: PreparedRequest, response: Response, result: Result
 ) -> None:
     secrets = instance.secrets
-    headers = {k: (v if k.lower() in SAFE_HEADERS else MASK) for k, v in request.headers.items()}
     outcome = Outcome.RETRYING if result.verdict == Verdict.RETRY else Outcome.DISCARDED
     DeliveryError.objects.create(
         instance_id=instance.pk,
         job_id=job.pk,
         outcome=outcome,
-        reason=_masked(result.reason, secrets)[:500],
+        reason=masked(result.reason, secrets)[:500],
         message_ids=request.message_ids[:50],
-        request={
-            "method": request.method,
-            "url": _masked(request.url, secrets),
-            "headers": headers,
-            "body": _masked(request.body[:4000].decode(errors="replace"), secrets),
-        },
-        response={
-            "status": response.status,
-            "error": response.error,
-            "body": _masked(response.body[:2000].decode(errors="replace"), secrets),
-        },
+        request=masked_request(request, secrets, body_limit=4000),
+        response=masked_response(response, secrets, body_limit=2000),
     )
     stale = DeliveryError.objects.filter(instance_id=instance.pk).order_by("-id")[
         KEPT_ERRORS_PER_INSTANCE:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from connections.filter_actions import ALWAYS_KEPT, FIELD_OBJECTS, PROTECTED, parse_field_path
 from delivery.fql import field_getter
 
-__all__ = ["FilterSpec", "apply"]
+__all__ = ["FilterSpec", "apply", "filter_named"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,13 @@ def apply(filters: list[FilterSpec], message: dict) -> tuple[dict | None, str]:
         logger.error("Destination filter %s: %s", spec.id, error)
         return None, f"filter {spec.id}: invalid action ({error})"
     return result, ""
+
+
+def filter_named(reason: str) -> str | None:
+    """The id of the filter that a reason from ``apply`` names ("filter <id>: dropped"), or None."""
+    if reason.startswith("filter "):
+        return reason.removeprefix("filter ").split(":", 1)[0]
+    return None
 
 
 # Sampling.

@@ -22,12 +22,28 @@ ROUTING_LEASE = timedelta(minutes=3)
 REQUEUE_LIMIT = 1000  # per sweep; a larger backlog drains over the next sweeps
 
 
+DISABLED = "instance disabled"
+DEVICE_MODE = "device mode: analytics.js or the mobile library sends it from the browser or device"
+
+
+def idle_reason(instance: DestinationInstance) -> str | None:
+    """Why Segapp's servers send ``instance`` no event at all, or None if they send it events.
+    Device mode comes first: enabling the instance would not make the servers send to it."""
+    if instance.mode != ConnectionMode.CLOUD:
+        return DEVICE_MODE
+    if not instance.enabled:
+        return DISABLED
+    return None
+
+
+def source_instances(source_id: str) -> list[DestinationInstance]:
+    """Every instance of the source, whatever its state or mode."""
+    return list(DestinationInstance.objects.filter(source_id=source_id).select_related("metadata"))
+
+
 def receiving_instances(source_id: str) -> list[DestinationInstance]:
-    """The instances Segapp's servers send to: enabled and in cloud mode."""
-    found = DestinationInstance.objects.filter(
-        source_id=source_id, enabled=True, mode=ConnectionMode.CLOUD
-    )
-    return list(found.select_related("metadata"))
+    """The instances Segapp's servers send to: those ``idle_reason`` finds nothing against."""
+    return [instance for instance in source_instances(source_id) if idle_reason(instance) is None]
 
 
 def route_batch(batch_id: int) -> list[int]:

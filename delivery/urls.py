@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from delivery import views
+from delivery import tool_views, views
 from delivery.ingest import http
 
 app_name = "delivery"
@@ -41,5 +41,15 @@ urlpatterns = [
         "w/<slug:workspace_slug>/sources/<str:source_id>/overview/",
         views.source_overview,
         name="delivery-overview",
+    ),
+    path(
+        "w/<slug:workspace_slug>/destinations/<str:instance_id>/event-tester/",
+        tool_views.event_tester,
+        name="event-tester",
+    ),
+    path(
+        "w/<slug:workspace_slug>/sources/<str:source_id>/routing-preview/",
+        tool_views.routing_preview,
+        name="routing-preview",
     ),
 ]
