@@ -179,6 +179,14 @@ def set_enabled(instance: DestinationInstance, enabled: bool, actor) -> Destinat
     return instance
 
 
+def bundle_warning(instance: DestinationInstance) -> str | None:
+    """The console's warning about a device-mode bundle that cannot tell instances apart."""
+    others = siblings(instance.source, instance.metadata, exclude=instance)
+    return rules.warn_bundled_instances(
+        instance.source.kind, instance.metadata, instance.mode, others
+    )
+
+
 def refuse_mode(instance: DestinationInstance, mode: str) -> Refusal | None:
     if mode == instance.mode:
         return None

@@ -143,6 +143,7 @@ def _instance_context(request, instance, **extra):
             stored_secrets=instance.secrets.keys(),
         ),
         "candidates": copy_candidates(request.workspace, instance.metadata, exclude=instance),
+        "bundle_warning": instances.bundle_warning(instance),
     }
     return {**context, **extra}
 
