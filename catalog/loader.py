@@ -4,15 +4,23 @@ Entries are matched by id: a new id is inserted, a known id is updated in place,
 duplicated. Entries that disappear from the files are kept (instances may still use them).
 """
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from catalog.models import DestinationMetadata, SourceMetadata
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Sent inside the loading transaction with ``ids``, the destination entries whose data changed:
+# the device-mode settings document shows an entry's name and its non-secret options, so the
+# sources using it must get a new configuration version (connections listens; catalog imports
+# nothing of connections).
+destinations_updated = Signal()
 
 OPTION_TYPES = {"string", "text", "boolean", "number", "select", "array", "map"}
 
@@ -40,6 +48,7 @@ class LoadResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    updated_ids: list[str] = dataclasses.field(default_factory=list)
 
 
 def _check_options(entry: dict) -> None:
@@ -85,6 +94,7 @@ def _load(model, fields: dict[str, str], entries: list[dict]) -> LoadResult:
     update_fields = [*fields.values(), "search_text", "category_index"]
     model.objects.bulk_update(to_update, update_fields, batch_size=500)
     result.created, result.updated = len(to_create), len(to_update)
+    result.updated_ids = [obj.pk for obj in to_update]
     return result
 
 
@@ -92,7 +102,10 @@ def _load(model, fields: dict[str, str], entries: list[dict]) -> LoadResult:
 def load_catalog(data_dir: Path = DATA_DIR) -> dict[str, LoadResult]:
     destinations = json.loads((data_dir / "destinations.json").read_text())
     sources = json.loads((data_dir / "sources.json").read_text())
-    return {
+    results = {
         "destinations": _load(DestinationMetadata, DESTINATION_FIELDS, destinations),
         "sources": _load(SourceMetadata, SOURCE_FIELDS, sources),
     }
+    if results["destinations"].updated_ids:
+        destinations_updated.send(DestinationMetadata, ids=results["destinations"].updated_ids)
+    return results

@@ -2,7 +2,7 @@
 settings, delete. Each gathers the facts, asks ``connections.rules``, writes, and audits."""
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from catalog.models import ConnectionMode, DestinationKind, DestinationMetadata
@@ -179,6 +179,14 @@ def set_enabled(instance: DestinationInstance, enabled: bool, actor) -> Destinat
     return instance
 
 
+def bundle_warning(instance: DestinationInstance) -> str | None:
+    """The console's warning about a device-mode bundle that cannot tell instances apart."""
+    others = siblings(instance.source, instance.metadata, exclude=instance)
+    return rules.warn_bundled_instances(
+        instance.source.kind, instance.metadata, instance.mode, others
+    )
+
+
 def refuse_mode(instance: DestinationInstance, mode: str) -> Refusal | None:
     if mode == instance.mode:
         return None
@@ -256,6 +264,13 @@ def copy_settings(
     """Copy Settings From Other Destination: every setting, secrets included, server to server."""
     _check_copy(other, target.workspace, target.metadata)
     return update_settings(target, other.settings, actor, copy_secrets_from=other)
+
+
+def catalog_entries_updated(sender, ids: list[str], **kwargs) -> None:
+    """A catalog update may rename a destination or mark one of its options secret: both change
+    the device-mode settings document of every source using the entry."""
+    using = DestinationInstance.objects.filter(metadata_id__in=ids).values("source_id")
+    Source.objects.filter(pk__in=using).update(config_version=F("config_version") + 1)
 
 
 @transaction.atomic

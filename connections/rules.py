@@ -160,6 +160,31 @@ def refuse_mode(
     return Refusal(f"Unknown connection mode “{mode}”.", rule="mode-unknown", field="mode")
 
 
+def warn_bundled_instances(
+    source_kind: str, metadata: DestinationMetadata, mode: str, siblings: Siblings
+) -> str | None:
+    """A warning (not a refusal) for a mobile source on which one instance of a destination runs
+    in device mode while other instances of it exist.
+
+    The app bundles one copy of the tool's SDK, configured from the device-mode instance, and the
+    SDK knows the destination only by its name: the integrations option in the app's calls turns
+    every instance on or off together, and events the SDK sends directly never reach the other
+    instances' settings. Rule 5 keeps new configurations out of this state; a catalog update that
+    makes a cloud-only destination hybrid can still lead into it.
+    """
+    if source_kind != SourceKind.MOBILE:
+        return None
+    device_here = mode == ConnectionMode.DEVICE
+    if not (device_here and siblings.total) and not siblings.device:
+        return None
+    return (
+        f"Mobile device-mode bundles cannot tell instances apart: the app loads one copy of "
+        f"{metadata.name}'s SDK, set up from the device-mode instance, and the integrations option "
+        f"in your app's calls names {metadata.name} for every instance at once. Keep one instance "
+        "of this destination on this source, or run them all in cloud mode."
+    )
+
+
 def refuse_name(name: str, taken: set[str]) -> Refusal | None:
     """Instance names are unique within a source (compared without regard to case)."""
     if not name.strip():

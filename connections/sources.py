@@ -106,8 +106,9 @@ def update_source(
         source.settings = _check_settings(source.metadata, settings)
     after = source_snapshot(source)
     if after != before:
-        source.config_version += 1
-        source.save(update_fields=["name", "slug", "enabled", "settings", "config_version"])
+        source.save(update_fields=["name", "slug", "enabled", "settings"])
+        # Incremented in SQL: two concurrent changes must not both write the same next version.
+        source.bump_config_version()
         audit.record(source.workspace, actor, "source.updated", source, before=before, after=after)
     return source
 

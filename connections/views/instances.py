@@ -146,6 +146,7 @@ def _instance_context(request, instance, **extra):
         "candidates": copy_candidates(request.workspace, instance.metadata, exclude=instance),
         "filters": list(instance.filters.all()),
         "filter_limit": MAX_FILTERS_PER_INSTANCE,
+        "bundle_warning": instances.bundle_warning(instance),
     }
     return {**context, **extra}
 

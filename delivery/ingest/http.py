@@ -32,19 +32,26 @@ _DEFAULT_ALLOWED_HEADERS = "Authorization, Content-Type, Content-Encoding, X-Ret
 
 def handle(request, endpoint: str) -> HttpResponse:
     if request.method == "OPTIONS":
-        response = _preflight(request)
+        response = preflight(request, "POST, OPTIONS")
     elif request.method != "POST":
         response = error_response(IngestError(405, "method_not_allowed", "Use POST."))
         response["Allow"] = "POST, OPTIONS"
     else:
         response = _accept(request, ENDPOINTS[endpoint])
-    # Browsers on any site send events here (analytics.js); echoing the origin rather than "*"
-    # keeps working should a client ever send credentials.
-    origin = request.META.get("HTTP_ORIGIN")
-    response["Access-Control-Allow-Origin"] = origin or "*"
-    if origin:
-        response["Vary"] = "Origin"
+    allow_cross_origin(request, response)
     return response
+
+
+def allow_cross_origin(request, response, *, public_document: bool = False) -> None:
+    """Browsers on any site call the /v1 endpoints (analytics.js). Tracking echoes the origin
+    rather than "*", which keeps working should a client ever send credentials; a public document
+    that is the same for every site says "*", so one cached copy serves them all."""
+    origin = request.META.get("HTTP_ORIGIN")
+    if public_document or not origin:
+        response["Access-Control-Allow-Origin"] = "*"
+    else:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
 
 
 def _accept(request, single_type: str | None) -> HttpResponse:
@@ -65,9 +72,9 @@ def _accept(request, single_type: str | None) -> HttpResponse:
     return json_response(outcome.as_json())
 
 
-def _preflight(request) -> HttpResponse:
+def preflight(request, methods: str) -> HttpResponse:
     response = HttpResponse(status=204)
-    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Methods"] = methods
     response["Access-Control-Allow-Headers"] = (
         request.META.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") or _DEFAULT_ALLOWED_HEADERS
     )
