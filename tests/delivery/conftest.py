@@ -1,6 +1,7 @@
 import base64
 import gzip
 import os
+import signal
 import sys
 
 import orjson
@@ -10,7 +11,7 @@ import requests
 from django.conf import settings
 
 from tests.factories import make_source
-from tests.processes import REPO, free_port, start, test_database_url, wait_for
+from tests.processes import REPO, free_port, start, stop, test_database_url, wait_for
 
 
 @pytest.fixture
@@ -103,9 +104,15 @@ def start_web(broker_url: str, workers: int = 1):
     def answers():
         try:
             return requests.options(f"{base_url}/v1/batch", timeout=1).status_code == 204
-        except requests.ConnectionError:
+        # The master accepts connections before its worker has loaded the app: on a busy machine
+        # the first replies can take longer than the timeout, which is "not answering yet" too.
+        except (requests.ConnectionError, requests.Timeout):
             assert proc.poll() is None, "".join(output.lines)
             return False
 
-    wait_for(answers, timeout=30, message="gunicorn to answer")
+    try:
+        wait_for(answers, timeout=30, message="gunicorn to answer")
+    except BaseException:
+        stop(proc, sig=signal.SIGTERM)  # the caller never gets it to stop
+        raise
     return proc, output, base_url
