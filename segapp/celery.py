@@ -4,6 +4,11 @@ import os
 
 from celery import Celery
 
+from segapp import broker
+
+# Before any connection resolves its transport: a worker must survive losing Redis (see broker).
+broker.register()
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "segapp.settings")
 
 app = Celery("segapp")

@@ -1,6 +1,7 @@
 import base64
 import gzip
 import os
+import signal
 import sys
 
 import orjson
@@ -8,7 +9,7 @@ import pytest
 import requests
 
 from tests.factories import make_source
-from tests.processes import REPO, free_port, start, test_database_url, wait_for
+from tests.processes import REPO, free_port, start, stop, test_database_url, wait_for
 
 
 @pytest.fixture
@@ -89,10 +90,16 @@ def start_web(broker_url: str, workers: int = 1):
 
     def answers():
         try:
-            return requests.options(f"{base_url}/v1/batch", timeout=5).status_code == 204
-        except (requests.ConnectionError, requests.Timeout):  # not listening, or still loading
+            return requests.options(f"{base_url}/v1/batch", timeout=1).status_code == 204
+        # The master accepts connections before its worker has loaded the app: on a busy machine
+        # the first replies can take longer than the timeout, which is "not answering yet" too.
+        except (requests.ConnectionError, requests.Timeout):
             assert proc.poll() is None, "".join(output.lines)
             return False
 
-    wait_for(answers, timeout=30, message="gunicorn to answer")
+    try:
+        wait_for(answers, timeout=30, message="gunicorn to answer")
+    except BaseException:
+        stop(proc, sig=signal.SIGTERM)  # the caller never gets it to stop
+        raise
     return proc, output, base_url
