@@ -7,11 +7,12 @@ from connections import filters, instances, sources, transformations
 from connections.models import (
     DestinationFilter,
     DestinationInstance,
+    SettingsVersion,
     Source,
     Transformation,
     WriteKey,
 )
-from segapp.admin import RefusalAwareAdmin
+from segapp.admin import ReadOnlyAdmin, RefusalAwareAdmin
 
 
 class WriteKeyInline(admin.TabularInline):
@@ -191,3 +192,29 @@ class TransformationAdmin(RefusalAwareAdmin):
     def delete_queryset(self, request, queryset):
         for item in queryset:
             transformations.delete_transformation(item, request.user)
+
+
+@admin.register(SettingsVersion)
+class SettingsVersionAdmin(ReadOnlyAdmin):
+    """Read-only: a version is restored from the instance's settings history, as an operation."""
+
+    list_display = [
+        "instance",
+        "number",
+        "action",
+        "note",
+        "actor_label",
+        "workspace",
+        "created_at",
+    ]
+    search_fields = ["instance__name", "instance__id", "actor_label", "note", "workspace__name",
+                     "workspace__slug"]  # fmt: skip
+    list_filter = ["action", "instance__metadata__name", "created_at"]
+    list_select_related = ["instance", "workspace"]
+    fields = ["instance", "workspace", "number", "action", "note", "actor_label", "audit_entry",
+              "masked_settings", "created_at"]  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description="Settings (secrets masked)")
+    def masked_settings(self, obj):
+        return obj.masked_settings()

@@ -1,13 +1,13 @@
-"""Operations on destination instances: create, rename, enable, change mode, edit or copy
+"""Operations on destination instances: create, rename, enable, change mode, edit, copy or restore
 settings, delete. Each gathers the facts, asks ``connections.rules``, writes, and audits."""
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from catalog.models import ConnectionMode, DestinationKind, DestinationMetadata
 from connections import rules
-from connections.models import DestinationInstance, Source
+from connections.models import DestinationInstance, SettingsVersion, Source
 from connections.settings_schema import clean_settings
 from segapp import audit, crypto
 from segapp.refusal import Refusal
@@ -90,6 +90,24 @@ def snapshot(instance: DestinationInstance) -> dict:
     }
 
 
+def _record_version(instance: DestinationInstance, entry, note: str = "") -> SettingsVersion:
+    """Keeps the settings ``entry`` audited as the instance's next version. Every operation that
+    changes settings ends here; each holds the source's lock, so numbers cannot collide."""
+    last = instance.settings_versions.aggregate(last=Max("number"))["last"] or 0
+    return SettingsVersion.objects.create(
+        workspace_id=instance.workspace_id,
+        instance=instance,
+        number=last + 1,
+        settings=instance.settings,
+        encrypted_secrets=instance.encrypted_secrets,
+        action=entry.action,
+        note=note[:200],
+        actor_label=entry.actor_label,
+        audit_entry=entry,
+        created_at=entry.created_at,
+    )
+
+
 def _touch(instance: DestinationInstance, fields: list[str]) -> None:
     instance.updated_at = timezone.now()
     instance.save(update_fields=[*fields, "updated_at"])
@@ -134,7 +152,10 @@ def create_instance(
         encrypted_secrets=crypto.encrypt_json(secrets),
     )
     source.bump_config_version()
-    audit.record(source.workspace, actor, "instance.created", instance, after=snapshot(instance))
+    entry = audit.record(
+        source.workspace, actor, "instance.created", instance, after=snapshot(instance)
+    )
+    _record_version(instance, entry, _copied_note(copy_secrets_from))
     return instance
 
 
@@ -222,13 +243,21 @@ def update_settings(
     *,
     merge: bool = False,
     copy_secrets_from: DestinationInstance | None = None,
+    restoring: SettingsVersion | None = None,
 ) -> DestinationInstance:
-    """Saves settings. ``merge`` keeps settings the caller did not send (the Public API's update)."""
+    """Saves settings. ``merge`` keeps settings the caller did not send (the Public API's update).
+    Secrets not submitted are kept, or taken from ``copy_secrets_from`` or the version being
+    restored (``restore_settings``)."""
     instance = _locked(instance)
     stored = old_secrets = instance.secrets
+    action, note = "instance.settings_changed", ""
     if copy_secrets_from is not None:
         _check_copy(copy_secrets_from, instance.workspace, instance.metadata)
         stored = copy_secrets_from.secrets
+        action, note = "instance.settings_copied", _copied_note(copy_secrets_from)
+    if restoring is not None:
+        stored = restoring.secrets
+        action, note = "instance.settings_restored", f"Restored version {restoring.number}"
     values = {**instance.settings, **submitted} if merge else submitted
     plain, secrets = clean_settings(instance.metadata.options, values, stored)
     before = snapshot(instance)
@@ -237,15 +266,15 @@ def update_settings(
     _touch(instance, ["settings", "encrypted_secrets"])
     after = snapshot(instance)
     if after != before or secrets != old_secrets:
-        audit.record(
-            instance.workspace,
-            actor,
-            "instance.settings_changed",
-            instance,
-            before=before,
-            after=after,
+        entry = audit.record(
+            instance.workspace, actor, action, instance, before=before, after=after
         )
+        _record_version(instance, entry, note)
     return instance
+
+
+def _copied_note(other: DestinationInstance | None) -> str:
+    return f"Copied from {other.name} ({other.source.name})" if other is not None else ""
 
 
 def _check_copy(other: DestinationInstance, workspace, metadata: DestinationMetadata) -> None:
@@ -271,6 +300,21 @@ def catalog_entries_updated(sender, ids: list[str], **kwargs) -> None:
     the device-mode settings document of every source using the entry."""
     using = DestinationInstance.objects.filter(metadata_id__in=ids).values("source_id")
     Source.objects.filter(pk__in=using).update(config_version=F("config_version") + 1)
+
+
+@transaction.atomic
+def restore_settings(
+    instance: DestinationInstance, version: SettingsVersion, actor
+) -> DestinationInstance:
+    """Makes an earlier version's settings, secrets included, the current ones. They are checked
+    against the catalog's options again, as any update is; restoring creates a new version."""
+    if version.instance_id != instance.pk:
+        raise Refusal(
+            "Only a version of this destination's own settings can be restored.",
+            rule="restore-same-instance",
+            field="version",
+        )
+    return update_settings(instance, version.settings, actor, restoring=version)
 
 
 @transaction.atomic

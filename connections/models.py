@@ -68,7 +68,30 @@ class WriteKey(models.Model):
         return f"…{self.key[-6:]}"
 
 
-class DestinationInstance(models.Model):
+# Shown instead of a stored secret; submitting it back means "keep the stored value".
+MASK = "••••••••"
+
+
+class EncryptedSettings(models.Model):
+    """Connection Settings: plain ones beside the secret ones, which are encrypted at rest."""
+
+    settings = models.JSONField(default=dict, blank=True, help_text="Settings that are not secret")
+    # Secret settings, encrypted as one JSON document (segapp.crypto); never returned in clear.
+    encrypted_secrets = models.TextField(blank=True, default="", editable=False)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def secrets(self) -> dict:
+        return crypto.decrypt_json(self.encrypted_secrets)
+
+    def masked_settings(self) -> dict:
+        """What any page or API response may show: secrets replaced by a mask."""
+        return {**self.settings, **{name: MASK for name in self.secrets}}
+
+
+class DestinationInstance(EncryptedSettings):
     """One destination connected to one source, under a name unique within that source."""
 
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
@@ -82,9 +105,6 @@ class DestinationInstance(models.Model):
     mode = models.CharField(
         max_length=8, choices=ConnectionMode.choices, default=ConnectionMode.CLOUD
     )
-    settings = models.JSONField(default=dict, blank=True, help_text="Settings that are not secret")
-    # Secret settings, encrypted as one JSON document (segapp.crypto); never returned in clear.
-    encrypted_secrets = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -104,21 +124,39 @@ class DestinationInstance(models.Model):
     def is_cloud_mode(self) -> bool:
         return self.mode == ConnectionMode.CLOUD
 
-    @property
-    def secrets(self) -> dict:
-        return crypto.decrypt_json(self.encrypted_secrets)
-
     def all_settings(self) -> dict:
         """Plain and secret settings together, for the worker that calls the tool."""
         return {**self.settings, **self.secrets}
 
-    def masked_settings(self) -> dict:
-        """What any page or API response may show: secrets replaced by a mask."""
-        return {**self.settings, **{name: MASK for name in self.secrets}}
 
+class SettingsVersion(EncryptedSettings):
+    """One version of an instance's Connection Settings, written by every operation that changes
+    them (``connections.instances``). Audit entries hold secrets only as masks; a version keeps
+    them, encrypted like the instance's, so restoring it brings the secrets back too."""
 
-# Shown instead of a stored secret; submitting it back means "keep the stored value".
-MASK = "••••••••"
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    instance = models.ForeignKey(
+        DestinationInstance, on_delete=models.CASCADE, related_name="settings_versions"
+    )
+    number = models.PositiveIntegerField(help_text="1 for the instance's first settings, then +1")
+    action = models.CharField(max_length=64, blank=True, help_text="The audit action that wrote it")
+    note = models.CharField(max_length=200, blank=True, help_text="Copied from…, restored from…")
+    actor_label = models.CharField(max_length=200)
+    audit_entry = models.ForeignKey(
+        "segapp.AuditEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["instance_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance", "number"], name="settings_version_number_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.instance} settings v{self.number}"
 
 
 class DestinationFilter(models.Model):

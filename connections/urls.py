@@ -1,6 +1,6 @@
 from django.urls import path
 
-from connections.views import filters, instances, sources, transformations
+from connections.views import filters, instances, settings_history, sources, transformations
 
 app_name = "connections"
 
@@ -47,6 +47,16 @@ urlpatterns = [
     path(INSTANCE + "mode/", instances.instance_mode, name="instance-mode"),
     path(INSTANCE + "settings/", instances.instance_settings, name="instance-settings"),
     path(INSTANCE + "delete/", instances.instance_delete, name="instance-delete"),
+    path(
+        INSTANCE + "settings/history/",
+        settings_history.history,
+        name="instance-settings-history",
+    ),
+    path(
+        INSTANCE + "settings/history/<int:version_id>/restore/",
+        settings_history.restore,
+        name="instance-settings-restore",
+    ),
     path(INSTANCE + "filters/new/", filters.filter_edit, name="filter-new"),
     path(FILTER, filters.filter_edit, name="filter-edit"),
     path(FILTER + "toggle/", filters.filter_toggle, name="filter-toggle"),

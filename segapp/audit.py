@@ -1,16 +1,32 @@
-"""The audit trail: every configuration change is recorded by the operation that makes it."""
+"""The audit trail: every configuration change is recorded by the operation that makes it.
 
-from segapp.models import ApiToken, AuditEntry, User, Workspace
+Each app registers the object types it audits (``register``): a readable name, a readable phrase
+for each of its actions, and how to link an entry to the object's page while the object exists.
+The audit trail page reads only this registry, so it needs no import of the apps above ``segapp``.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from segapp.models import ApiToken, AuditEntry, Membership, User, Workspace
 
 Actor = User | ApiToken | None
+SYSTEM = "system"
 
 
 def actor_label(actor: Actor) -> str:
     if isinstance(actor, User):
         return actor.email
     if isinstance(actor, ApiToken):
-        return f"API token “{actor.description}”"
-    return "system"
+        return token_label(actor.description)
+    return SYSTEM
+
+
+def token_label(description: str) -> str:
+    return f"API token “{description}”"
 
 
 def record(
@@ -34,4 +50,108 @@ def record(
         object_label=label if label is not None else str(obj)[:200],
         before=before,
         after=after,
+    )
+
+
+# The links of one page of entries: (workspace, ids of one object type) → {id: url}.
+Links = Callable[[Workspace, list[str]], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    label: str
+    actions: dict[str, str] = field(default_factory=dict)
+    links: Links | None = None
+
+
+OBJECT_TYPES: dict[str, ObjectType] = {}
+
+
+def register(model, label: str, actions: dict[str, str], links: Links | None = None) -> None:
+    """Names ``model``'s entries on the audit trail: ``actions`` maps each action it records to
+    a phrase ("enabled destination")."""
+    OBJECT_TYPES[model._meta.model_name] = ObjectType(label, actions, links)
+
+
+def action_label(action: str) -> str:
+    for object_type in OBJECT_TYPES.values():
+        if action in object_type.actions:
+            return object_type.actions[action]
+    return action
+
+
+def linker(queryset, url_name: str, *fields: str) -> Links:
+    """Links to ``url_name`` (args: the workspace slug, then ``fields`` of the object) for the
+    objects of ``queryset`` that are still in the workspace; one query for a page of entries."""
+
+    def links(workspace: Workspace, ids: list[str]) -> dict[str, str]:
+        found = queryset.filter(workspace=workspace, pk__in=ids).order_by()
+        rows = found.values_list("pk", *fields)
+        return {str(pk): reverse(url_name, args=[workspace.slug, *args]) for pk, *args in rows}
+
+    return links
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    old: str | None  # None: the key was absent
+    new: str | None
+
+
+def _shown(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def _flat(snapshot: dict | None) -> dict:
+    """One level of nesting spelled out ("settings.apiKey"), so a diff names the setting."""
+    flat = {}
+    for key, value in (snapshot or {}).items():
+        if isinstance(value, dict) and value:
+            flat.update({f"{key}.{inner}": v for inner, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def changes(before: dict | None, after: dict | None, *, flatten: bool = True) -> list[Change]:
+    """The keys whose values differ, old → new. Snapshots hold secrets as masks, so do the changes.
+    ``flatten`` spells out nested documents (an audit snapshot's ``settings``)."""
+    old, new = (_flat(before), _flat(after)) if flatten else (before or {}, after or {})
+    return [
+        Change(
+            key, _shown(old[key]) if key in old else None, _shown(new[key]) if key in new else None
+        )
+        for key in [*old, *(k for k in new if k not in old)]
+        if old.get(key, _ABSENT) != new.get(key, _ABSENT)
+    ]
+
+
+_ABSENT = object()
+
+
+def register_workspace_types() -> None:
+    register(
+        Workspace,
+        "Workspace",
+        {"workspace.created": "created workspace", "workspace.updated": "changed workspace"},
+        lambda workspace, ids: {
+            workspace.pk: reverse("segapp:settings-general", args=[workspace.slug])
+        },
+    )
+    register(
+        Membership,
+        "Member",
+        {
+            "member.added": "added member",
+            "member.role_changed": "changed member's role",
+            "member.removed": "removed member",
+        },
+        linker(Membership.objects, "segapp:member-list"),
+    )
+    register(
+        ApiToken,
+        "Access token",
+        {"token.created": "created access token", "token.revoked": "revoked access token"},
+        linker(ApiToken.objects, "segapp:token-list"),
     )

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from segapp.views import accounts, tokens, workspace
+from segapp.views import accounts, audit, tokens, workspace
 
 workspace_patterns = [
     path("", workspace.workspace_overview, name="workspace-overview"),
@@ -15,6 +15,7 @@ workspace_patterns = [
     ),
     path("settings/tokens/", tokens.token_list, name="token-list"),
     path("settings/tokens/<str:token_id>/revoke/", tokens.token_revoke, name="token-revoke"),
+    path("audit/", audit.audit_trail_page, name="audit-trail"),
     path("settings/system/", workspace.system_status, name="system-status"),
     path("settings/system/ping/", workspace.worker_ping, name="worker-ping"),
 ]

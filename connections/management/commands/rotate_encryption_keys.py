@@ -7,19 +7,28 @@ drop the old keys.
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from connections.models import DestinationInstance
+from connections.models import DestinationInstance, SettingsVersion
 from segapp import crypto
 
 
+def _rotate(model) -> int:
+    count = 0
+    rows = model.objects.exclude(encrypted_secrets="").select_for_update()
+    for row in rows.only("pk", "encrypted_secrets"):
+        row.encrypted_secrets = crypto.rotate(row.encrypted_secrets)
+        row.save(update_fields=["encrypted_secrets"])
+        count += 1
+    return count
+
+
 class Command(BaseCommand):
-    help = "Re-encrypt stored destination secrets with the newest encryption key."
+    help = "Re-encrypt stored destination secrets (and their settings history) with the newest key."
 
     def handle(self, *args, **options):
-        count = 0
         with transaction.atomic():
-            rows = DestinationInstance.objects.exclude(encrypted_secrets="").select_for_update()
-            for instance in rows.only("pk", "encrypted_secrets"):
-                instance.encrypted_secrets = crypto.rotate(instance.encrypted_secrets)
-                instance.save(update_fields=["encrypted_secrets"])
-                count += 1
-        self.stdout.write(f"Re-encrypted the secrets of {count} destination instance(s).")
+            instances = _rotate(DestinationInstance)
+            versions = _rotate(SettingsVersion)
+        self.stdout.write(
+            f"Re-encrypted the secrets of {instances} destination instance(s) "
+            f"and {versions} settings version(s)."
+        )
