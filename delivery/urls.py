@@ -26,6 +26,10 @@ urlpatterns = [
         for p, e in http.PATHS.items()
     ),
     path("v1/projects/<str:write_key>/settings", device_settings, name="device-settings"),
+    *(
+        path(f"{prefix}<path:path>", settings_endpoint.library_redirect, name=f"library-{n}")
+        for n, prefix in enumerate(settings_endpoint.LIBRARY_PREFIXES)
+    ),
     path(
         "w/<slug:workspace_slug>/sources/<str:source_id>/debugger/",
         views.source_debugger,

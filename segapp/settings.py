@@ -44,6 +44,9 @@ ALLOWED_HOSTS = env_list("SEGAPP_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::
 CSRF_TRUSTED_ORIGINS = env_list("SEGAPP_CSRF_TRUSTED_ORIGINS", [])
 # Destinations on private/loopback addresses are refused unless this is on (SSRF guard).
 EGRESS_ALLOW_PRIVATE = env_bool("SEGAPP_EGRESS_ALLOW_PRIVATE", EMBEDDED)
+# Where browsers get device-mode destinations' code: analytics.js asks the host of its settings
+# (``cdnURL``, that is Segapp) and Segapp redirects there. Segment's CDN serves it publicly.
+DEVICE_MODE_CDN = env_str("SEGAPP_DEVICE_MODE_CDN", "https://cdn.segment.com").rstrip("/")
 # Delivery: short timeouts keep one slow tool from holding a worker; retries span this window.
 DELIVERY_CONNECT_TIMEOUT = env_int("SEGAPP_DELIVERY_CONNECT_TIMEOUT", 3)
 DELIVERY_READ_TIMEOUT = env_int("SEGAPP_DELIVERY_READ_TIMEOUT", 5)

@@ -11,6 +11,7 @@ revalidate each time with ``If-None-Match``; an unchanged configuration answers 
 indexed query, without building the document.
 """
 
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
 from django.utils.http import parse_etags
@@ -76,3 +77,16 @@ def _matches(if_none_match: str | None, tag: str) -> bool:
         return False
     tags = parse_etags(if_none_match)
     return "*" in tags or tag in {t.removeprefix("W/") for t in tags}
+
+
+# The paths under which analytics.js loads device-mode destinations' code and its own chunks.
+LIBRARY_PREFIXES = ("next-integrations/", "analytics-next/bundles/")
+
+
+def library_redirect(request, path: str) -> HttpResponse:
+    """Sends the browser to ``DEVICE_MODE_CDN`` for a device-mode destination's code: analytics.js
+    looks for it next to the settings document, and Segapp does not host tools' libraries."""
+    response = HttpResponse(status=302)
+    response["Location"] = f"{settings.DEVICE_MODE_CDN}/{request.path_info.lstrip('/')}"
+    http.allow_cross_origin(request, response, public_document=True)
+    return response

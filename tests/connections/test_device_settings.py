@@ -272,3 +272,17 @@ def test_settings_requests_skip_sessions_and_csrf(client, website, key):
     assert response.status_code == 405 and response.json()["code"] == "method_not_allowed"
     assert "sessionid" not in fetch(client, key).cookies
     assert "X-Frame-Options" not in fetch(client, key)
+
+
+@pytest.mark.parametrize(
+    "path", ["/next-integrations/integrations/amplitude/3.0.0/amplitude.dynamic.js.gz",
+             "/analytics-next/bundles/ajs-destination.bundle.js"],
+)  # fmt: skip
+def test_device_mode_code_is_fetched_from_the_configured_cdn(client, settings, path):
+    """analytics.js looks for tools' code next to the settings: Segapp points it at the CDN (the
+    redirect is checked, never followed: tests reach 127.0.0.1 only)."""
+    response = client.get(path)
+    assert response.status_code == 302 and response["Location"] == f"https://cdn.segment.com{path}"
+    settings.DEVICE_MODE_CDN = "https://assets.example.internal"
+    assert client.get(path)["Location"] == f"https://assets.example.internal{path}"
+    assert client.get(path)["Access-Control-Allow-Origin"] == "*"
