@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.loader import DATA_DIR, load_catalog
 from catalog.models import DestinationMetadata
-from connections import instances, sources
+from connections import filters, instances, sources
 from connections.models import DestinationInstance
 from tests.factories import make_instance, make_source
 
@@ -286,3 +286,31 @@ def test_device_mode_code_is_fetched_from_the_configured_cdn(client, settings, p
     settings.DEVICE_MODE_CDN = "https://assets.example.internal"
     assert client.get(path)["Location"] == f"https://assets.example.internal{path}"
     assert client.get(path)["Access-Control-Allow-Origin"] == "*"
+
+
+def test_routing_rules_are_the_device_mode_instances_filters(client, website, key):
+    amplitude = device_instance(website, settings={"apiKey": "k"})
+    cloud = make_instance(website, "webhooks", name="Hook", enabled=True)
+    first = fetch(client, key)
+    drop = filters.create_filter(amplitude, None, title="No tests", condition="event = 'Test'",
+                                 actions=[{"type": "DROP"}])  # fmt: skip
+    filters.create_filter(amplitude, None, title="No emails", condition="all",
+                          actions=[{"type": "DROP_PROPERTIES", "fields": {"properties": ["email"]}}])  # fmt: skip
+    filters.create_filter(
+        cloud, None, title="Server side only", condition="all", actions=[{"type": "DROP"}]
+    )
+    response = fetch(client, key, **{"If-None-Match": first["ETag"]})
+    assert response.status_code == 200  # a filter change is a new version of the document
+    (rule,) = response.json()["middlewareSettings"]["routingRules"]
+    assert rule["destinationName"] == "Amplitude"
+    assert rule["matchers"] == [
+        {"type": "fql", "ir": '["=","event",{"value":"Test"}]'},
+        {"type": "all", "ir": ""},
+    ]
+    assert rule["transformers"] == [
+        [{"type": "drop"}],
+        [{"type": "drop_properties", "config": {"drop": {"properties": ["email"]}}}],
+    ]
+    filters.update_filter(drop, None, enabled=False)
+    (rule,) = fetch(client, key).json()["middlewareSettings"]["routingRules"]
+    assert rule["matchers"] == [{"type": "all", "ir": ""}]
