@@ -1,6 +1,7 @@
 """Sending one ``DeliveryJob``: claim it, build the tool's requests, send, and record what
 happened. ``retries.decide`` says what follows each verdict; this module only carries it out."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -153,17 +154,39 @@ def adapter_of(instance: DestinationInstance) -> Adapter:
 
 def exchanges(adapter, prepared: list[PreparedRequest]):
     """Sends each request and reads its answer; the follow-up requests an answer calls for are
-    sent right after it, at most ``MAX_FOLLOW_UPS`` per prepared request."""
-    for first in prepared:
-        queue, budget = [first], MAX_FOLLOW_UPS
-        while queue:
-            request = queue.pop(0)
-            response = send(request)
-            result = _result(adapter, request, response)
-            yield request, response, result
-            more = result.follow_up[:budget]
-            budget -= len(more)
-            queue[0:0] = more
+    sent right after it, at most ``MAX_FOLLOW_UPS`` per prepared request. A job's requests go out
+    side by side (``DELIVERY_PARALLEL_REQUESTS`` at a time), so one job of a hundred webhook
+    events waits for the slowest answer, not for the sum of them."""
+    if len(prepared) <= 1:
+        for first in prepared:
+            yield from _chain(adapter, first)
+        return
+    for chain in _request_pool().map(lambda first: _chain(adapter, first), prepared):
+        yield from chain
+
+
+def _chain(adapter, first: PreparedRequest) -> list[tuple[PreparedRequest, Response, Result]]:
+    done, queue, budget = [], [first], MAX_FOLLOW_UPS
+    while queue:
+        request = queue.pop(0)
+        response = send(request)
+        result = _result(adapter, request, response)
+        done.append((request, response, result))
+        more = result.follow_up[:budget]
+        budget -= len(more)
+        queue[0:0] = more
+    return done
+
+
+_pool: ThreadPoolExecutor | None = None
+
+
+def _request_pool() -> ThreadPoolExecutor:
+    """One pool per worker process, made after the fork (threads do not survive one)."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(settings.DELIVERY_PARALLEL_REQUESTS, "delivery-send")
+    return _pool
 
 
 def _result(adapter, request: PreparedRequest, response: Response) -> Result:

@@ -56,6 +56,8 @@ DELIVERY_RETRY_WINDOW = env_int("SEGAPP_DELIVERY_RETRY_WINDOW", 4 * 60 * 60)
 DELIVERY_RETRY_BASE_DELAY = env_int("SEGAPP_DELIVERY_RETRY_BASE_DELAY", 5)
 # How long a worker owns a job it is sending; a killed worker's jobs wait this long.
 DELIVERY_JOB_LEASE = env_int("SEGAPP_DELIVERY_JOB_LEASE", 120)
+# Requests of one job sent at the same time (threads per worker process).
+DELIVERY_PARALLEL_REQUESTS = env_int("SEGAPP_DELIVERY_PARALLEL_REQUESTS", 8)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

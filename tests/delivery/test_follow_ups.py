@@ -1,5 +1,9 @@
+import time
+
+from delivery.adapters import adapter_for
 from delivery.adapters.base import Adapter, PreparedRequest, Result, Verdict
 from delivery.deliveries import MAX_FOLLOW_UPS, exchanges
+from tests.sinks import Reply
 
 
 class Chatty(Adapter):
@@ -25,4 +29,22 @@ def test_follow_ups_go_right_after_their_request_within_a_budget(sink, settings)
     sent = [request.url.removeprefix(sink.url) for request, _, _ in exchanges(adapter, requests)]
     chain = ["/a" + "/next" * n for n in range(MAX_FOLLOW_UPS + 1)]
     assert sent == chain + [path.replace("/a", "/b", 1) for path in chain]
-    assert [r.path for r in sink.received] == sent
+    # Chains go out side by side; within one, each request waits for the answer before it.
+    arrived = [r.path for r in sink.received]
+    for first in ("/a", "/b"):
+        assert [p for p in arrived if p.startswith(first)] == [
+            p for p in sent if p.startswith(first)
+        ]
+
+
+def test_a_jobs_requests_go_out_side_by_side(sink, settings):
+    """Ten requests to a tool that takes 0.3 s to answer each: far less than 3 s in all."""
+    settings.EGRESS_ALLOW_PRIVATE = True
+    settings.DELIVERY_PARALLEL_REQUESTS = 10
+    sink.default = Reply(delay=0.3)
+    adapter = adapter_for("webhooks")({"webhookUrls": [f"{sink.url}/hook"]})
+    requests, _ = adapter.build([{"type": "track", "messageId": f"m-{n}"} for n in range(10)])
+    started = time.monotonic()
+    results = [result.verdict for _, _, result in exchanges(adapter, requests)]
+    assert results == [Verdict.DELIVERED] * 10 and len(sink.received) == 10
+    assert time.monotonic() - started < 1.5
