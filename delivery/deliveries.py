@@ -154,10 +154,10 @@ def adapter_of(instance: DestinationInstance) -> Adapter:
 
 def exchanges(adapter, prepared: list[PreparedRequest]):
     """Sends each request and reads its answer; the follow-up requests an answer calls for are
-    sent right after it, at most ``MAX_FOLLOW_UPS`` per prepared request. A job's requests go out
-    side by side (``DELIVERY_PARALLEL_REQUESTS`` at a time), so one job of a hundred webhook
-    events waits for the slowest answer, not for the sum of them."""
-    if len(prepared) <= 1:
+    sent right after it, at most ``MAX_FOLLOW_UPS`` per prepared request. When the tool's requests
+    are independent, a job's requests go out side by side (``DELIVERY_PARALLEL_REQUESTS`` at a
+    time), so a job of a hundred webhook events waits for the slowest answer, not for their sum."""
+    if len(prepared) <= 1 or not adapter.independent_requests:
         for first in prepared:
             yield from _chain(adapter, first)
         return

@@ -37,6 +37,7 @@ PLATFORMS = {"ios": "iOS", "android": "Android"}
 
 class AmplitudeAdapter(Adapter):
     slug = "amplitude"
+    independent_requests = True
     display_name = "Amplitude"
     default_endpoint = "https://api2.amplitude.com"
     batch_size = 100

@@ -77,6 +77,9 @@ class Adapter:
     endpoint_setting: ClassVar[str] = "endpoint"
     # How many messages one request may carry; 1 for tools without a batch API.
     batch_size: ClassVar[int] = 1
+    # True when the tool's requests do not depend on one another (no look-up-then-write, no
+    # record that an earlier request must create first): a job may then send them side by side.
+    independent_requests: ClassVar[bool] = False
     supported_types: ClassVar[frozenset[str]] = frozenset(
         {"identify", "track", "page", "screen", "group", "alias"}
     )

@@ -110,6 +110,7 @@ def event_name(message: dict) -> str:
 
 class GoogleAnalytics4Adapter(Adapter):
     slug = "actions-google-analytics-4"
+    independent_requests = True
     display_name = NAME
     default_endpoint = "https://www.google-analytics.com"
     batch_size = 100  # messages per build; requests then carry one client's events, 25 at most

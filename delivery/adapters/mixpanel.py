@@ -52,6 +52,7 @@ SPECIAL_TRAITS = {
 
 class MixpanelAdapter(Adapter):
     slug = "mixpanel"
+    independent_requests = True
     display_name = NAME
     default_endpoint = "https://api.mixpanel.com"
     batch_size = MAX_ITEMS

@@ -29,6 +29,7 @@ PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 
 class SlackAdapter(Adapter):
     slug = "slack"
+    independent_requests = True
     display_name = "Slack"
     endpoint_setting = "webhookUrl"  # the webhook URL is the endpoint (and a secret)
     supported_types = frozenset({"identify", "track"})

@@ -15,6 +15,7 @@ MAX_URLS = 5
 
 class WebhooksAdapter(Adapter):
     slug = "webhooks"
+    independent_requests = True
     display_name = "Webhooks"
 
     def urls(self) -> list[str]:

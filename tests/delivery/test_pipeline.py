@@ -1,6 +1,8 @@
 """Source transformations and destination filters in the engine, task by task in this process,
 against real HTTP sinks: what each instance receives, and how what it does not is counted."""
 
+from collections import Counter
+
 import orjson
 import pytest
 
@@ -96,11 +98,15 @@ def test_filters_act_on_their_own_instance_and_are_counted_with_the_filter_id(so
     ]
     ingest_and_route(api, messages)
     deliver_all()
-    assert [m["event"] for m in bodies(sink, "Kept")] == ["Test", "Real"]
+    # A job's requests go out side by side, so arrival order is not send order.
+    assert sorted(m["event"] for m in bodies(sink, "Kept")) == ["Real", "Test"]
     assert [m["event"] for m in bodies(sink, "Drop")] == ["Real"]
     assert filtered(dropping) == {f"filter {drop.pk}: dropped": 1}
     shaped_bodies = bodies(sink, "Shape")
-    assert [m["properties"] for m in shaped_bodies] == [{"n": 1}, {"n": 2}]
+    assert sorted((m["properties"] for m in shaped_bodies), key=lambda p: p["n"]) == [
+        {"n": 1},
+        {"n": 2},
+    ]
     assert all("ip" not in m["context"] for m in shaped_bodies)
     assert all("ip" in m["context"] for m in bodies(sink, "Kept"))
     assert not filtered(kept) and not filtered(shaped)
@@ -114,10 +120,10 @@ def test_deterministic_sampling_keeps_the_same_users_on_every_batch(source, sink
     for _ in range(2):
         ingest_and_route(api, [{"type": "track", "event": "E", "userId": u} for u in users])
     deliver_all()
-    received = [m["userId"] for m in bodies(sink, "S")]
-    first, second = received[: len(received) // 2], received[len(received) // 2 :]
-    assert first == second and 5 < len(first) < 35
-    assert sum(filtered(sampled).values()) == 2 * (40 - len(first))
+    received = Counter(m["userId"] for m in bodies(sink, "S"))
+    assert set(received.values()) == {2}  # a user kept in one batch is kept in the other
+    assert 5 < len(received) < 35
+    assert sum(filtered(sampled).values()) == 2 * (40 - len(received))
 
 
 def test_a_filter_change_reaches_routing_at_once(source, sink, api):
