@@ -27,10 +27,9 @@ from connections.settings_schema import SettingsInvalid
 from segapp.api.base import InWorkspaceField, OperationSerializer, WorkspaceScopedViewSet
 from segapp.api.errors import FieldErrors
 from segapp.api.schema import (
-    PAGINATION_PARAMETERS,
-    PaginationSerializer,
     envelope,
     errors,
+    list_schema,
     status_output,
 )
 
@@ -132,17 +131,8 @@ class DestinationViewSet(WorkspaceScopedViewSet):
     serializer_class = DestinationSerializer
     lookup_url_kwarg = "destinationId"
 
-    @extend_schema(
-        operation_id="listDestinations",
-        parameters=PAGINATION_PARAMETERS,
-        responses={
-            200: envelope(
-                "ListDestinationsV1Output",
-                destinations=DestinationSerializer(many=True),
-                pagination=PaginationSerializer(),
-            ),
-            **errors(422),
-        },
+    @list_schema(
+        "listDestinations", "ListDestinationsV1Output", "destinations", DestinationSerializer
     )
     def list(self, request):
         """Destinations of every source of the workspace, oldest first."""

@@ -13,10 +13,9 @@ from connections.models import DestinationFilter, DestinationInstance
 from segapp.access import get_in_workspace
 from segapp.api.base import OperationSerializer, WorkspaceScopedViewSet
 from segapp.api.schema import (
-    PAGINATION_PARAMETERS,
-    PaginationSerializer,
     envelope,
     errors,
+    list_schema,
     status_output,
 )
 from segapp.refusal import Refusal
@@ -142,17 +141,13 @@ class DestinationFilterViewSet(WorkspaceScopedViewSet):
             context["instance"] = self.destination()
         return context
 
-    @extend_schema(
-        operation_id="listFiltersFromDestination",
-        parameters=[DESTINATION_ID, *PAGINATION_PARAMETERS],
-        responses={
-            200: envelope(
-                "ListFiltersFromDestinationV1Output",
-                filters=DestinationFilterSerializer(many=True),
-                pagination=PaginationSerializer(),
-            ),
-            **errors(404, 422),
-        },
+    @list_schema(
+        "listFiltersFromDestination",
+        "ListFiltersFromDestinationV1Output",
+        "filters",
+        DestinationFilterSerializer,
+        parameters=[DESTINATION_ID],
+        codes=[404],
     )
     def list(self, request, destinationId):
         """The destination's filters, in the order they run."""

@@ -19,10 +19,9 @@ from connections.api.destinations import DestinationSerializer, DestinationViewS
 from connections.models import Source, WriteKey
 from segapp.api.base import OperationSerializer, WorkspaceScopedViewSet
 from segapp.api.schema import (
-    PAGINATION_PARAMETERS,
-    PaginationSerializer,
     envelope,
     errors,
+    list_schema,
     status_output,
 )
 
@@ -122,18 +121,7 @@ class SourceViewSet(WorkspaceScopedViewSet):
         """The source re-read with its write keys, after an operation changed it."""
         return self.get_queryset().get(pk=source.pk)
 
-    @extend_schema(
-        operation_id="listSources",
-        parameters=PAGINATION_PARAMETERS,
-        responses={
-            200: envelope(
-                "ListSourcesV1Output",
-                sources=SourceSerializer(many=True),
-                pagination=PaginationSerializer(),
-            ),
-            **errors(422),
-        },
-    )
+    @list_schema("listSources", "ListSourcesV1Output", "sources", SourceSerializer)
     def list(self, request):
         """Sources of the workspace, oldest first."""
         return self.list_response("sources", self.get_queryset())
@@ -223,17 +211,13 @@ class SourceViewSet(WorkspaceScopedViewSet):
         sources.delete_write_key(key, request.user.token)
         return self.status_response()
 
-    @extend_schema(
-        operation_id="listConnectedDestinationsFromSource",
-        parameters=[SOURCE_ID, *PAGINATION_PARAMETERS],
-        responses={
-            200: envelope(
-                "ListConnectedDestinationsFromSourceV1Output",
-                destinations=DestinationSerializer(many=True),
-                pagination=PaginationSerializer(),
-            ),
-            **errors(404, 422),
-        },
+    @list_schema(
+        "listConnectedDestinationsFromSource",
+        "ListConnectedDestinationsFromSourceV1Output",
+        "destinations",
+        DestinationSerializer,
+        parameters=[SOURCE_ID],
+        codes=[404],
     )
     @action(detail=True, methods=["get"], url_path="connected-destinations")
     def connected_destinations(self, request, sourceId):

@@ -6,6 +6,7 @@ from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    extend_schema,
     extend_schema_serializer,
     inline_serializer,
 )
@@ -81,3 +82,17 @@ def envelope(name: str, **fields):
 def status_output(name: str):
     """Segment's answer to a delete: ``{"data": {"status": "SUCCESS"}}``."""
     return envelope(name, status=serializers.ChoiceField(choices=["SUCCESS"]))
+
+
+def list_schema(operation_id: str, output: str, key: str, serializer, *, parameters=(), codes=()):
+    """``extend_schema`` for a paginated list: ``{"data": {key: [...], "pagination": {...}}}``."""
+    return extend_schema(
+        operation_id=operation_id,
+        parameters=[*parameters, *PAGINATION_PARAMETERS],
+        responses={
+            200: envelope(
+                output, **{key: serializer(many=True)}, pagination=PaginationSerializer()
+            ),
+            **errors(422, *codes),
+        },
+    )
