@@ -57,12 +57,7 @@ class SourceAdmin(RefusalAwareAdmin):
             ),
         )
 
-    def delete_model(self, request, obj):
-        sources.delete_source(obj, request.user)
-
-    def delete_queryset(self, request, queryset):
-        for source in queryset:
-            sources.delete_source(source, request.user)
+    delete_operation = staticmethod(sources.delete_source)
 
 
 @admin.register(DestinationInstance)
@@ -130,12 +125,7 @@ class DestinationInstanceAdmin(RefusalAwareAdmin):
 
         self.save_or_refuse(request, apply)
 
-    def delete_model(self, request, obj):
-        instances.delete_instance(obj, request.user)
-
-    def delete_queryset(self, request, queryset):
-        for instance in queryset:
-            instances.delete_instance(instance, request.user)
+    delete_operation = staticmethod(instances.delete_instance)
 
 
 @admin.register(DestinationFilter)
@@ -158,12 +148,7 @@ class DestinationFilterAdmin(RefusalAwareAdmin):
             request, lambda: filters.update_filter(current, request.user, **changes)
         )
 
-    def delete_model(self, request, obj):
-        filters.delete_filter(obj, request.user)
-
-    def delete_queryset(self, request, queryset):
-        for item in queryset.select_related("instance"):
-            filters.delete_filter(item, request.user)
+    delete_operation = staticmethod(filters.delete_filter)
 
 
 @admin.register(Transformation)
@@ -186,12 +171,7 @@ class TransformationAdmin(RefusalAwareAdmin):
             request, lambda: transformations.update_transformation(current, request.user, values)
         )
 
-    def delete_model(self, request, obj):
-        transformations.delete_transformation(obj, request.user)
-
-    def delete_queryset(self, request, queryset):
-        for item in queryset:
-            transformations.delete_transformation(item, request.user)
+    delete_operation = staticmethod(transformations.delete_transformation)
 
 
 @admin.register(SettingsVersion)

@@ -24,6 +24,27 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class RefusalAwareAdmin(admin.ModelAdmin):
     """Shows a rule's refusal as an error message instead of a server error."""
 
+    # The operation that deletes one object and audits it, e.g. ``instances.delete_instance``;
+    # the admin's delete and bulk delete both go through it.
+    delete_operation = None
+
+    def delete_model(self, request, obj):
+        if self.delete_operation is None:
+            return super().delete_model(request, obj)
+        self.save_or_refuse(request, lambda: self.delete_operation(obj, request.user))
+
+    def get_deleted_objects(self, objs, request):
+        """With a delete operation, records that go with the object (its settings history,
+        say) follow it even where their own admin is read-only: the operation decides."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set() if self.delete_operation else perms_needed, protected
+
+    def delete_queryset(self, request, queryset):
+        if self.delete_operation is None:
+            return super().delete_queryset(request, queryset)
+        for obj in queryset:
+            self.delete_model(request, obj)
+
     def save_or_refuse(self, request, action):
         """Runs ``action`` (one or more operations) all-or-nothing."""
         try:
@@ -108,12 +129,7 @@ class MembershipAdmin(RefusalAwareAdmin):
                 ),
             )
 
-    def delete_model(self, request, obj):
-        self.save_or_refuse(request, lambda: workspaces.remove_member(obj, request.user))
-
-    def delete_queryset(self, request, queryset):
-        for membership in queryset:
-            self.delete_model(request, membership)
+    delete_operation = staticmethod(workspaces.remove_member)
 
 
 @admin.register(ApiToken)

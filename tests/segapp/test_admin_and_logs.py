@@ -117,3 +117,31 @@ def test_source_admin_search_finds_a_write_key(staff_client, catalog, workspace)
     key = source.write_keys.get().key
     listing = staff_client.get(reverse("admin:connections_source_changelist"), {"q": key})
     assert "Findable" in listing.content.decode()
+
+
+def test_admin_deletes_go_through_the_operations(staff_client, workspace, owner, catalog):
+    from connections import filters
+    from connections.models import DestinationFilter, DestinationInstance, Source
+    from tests.factories import make_instance, make_source
+
+    source = make_source(workspace, "javascript")
+    instance = make_instance(source, "webhooks", name="Hook")
+    made = [filters.create_filter(instance, None, title=f"F{n}", condition="all", actions=[{"type": "DROP"}])
+            for n in range(2)]  # fmt: skip
+    version = Source.objects.get(pk=source.pk).config_version
+    bulk = {"action": "delete_selected", "_selected_action": [f.pk for f in made], "post": "yes"}
+    assert (
+        staff_client.post(
+            reverse("admin:connections_destinationfilter_changelist"), bulk
+        ).status_code
+        == 302
+    )
+    assert not DestinationFilter.objects.exists()
+    assert Source.objects.get(pk=source.pk).config_version == version + 2
+    one = reverse("admin:connections_destinationinstance_delete", args=[instance.pk])
+    assert staff_client.post(one, {"post": "yes"}).status_code == 302
+    assert not DestinationInstance.objects.exists()
+    deleted = AuditEntry.objects.filter(action__in=["filter.deleted", "instance.deleted"])
+    assert sorted(deleted.values_list("action", "actor_label")) == [
+        ("filter.deleted", "support@example.com"), ("filter.deleted", "support@example.com"),
+        ("instance.deleted", "support@example.com")]  # fmt: skip
