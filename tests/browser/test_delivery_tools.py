@@ -34,6 +34,7 @@ def test_send_a_test_event_and_see_the_request_and_the_answer(console, workspace
     sink.replies = [Reply(status=503, body=b"busy, try later")]
     page.goto(f"/w/{workspace.slug}/destinations/{hook.pk}/")
     page.get_by_role("link", name="Event Tester").click()
+    page.wait_for_load_state("load")  # htmx has wired up the type selector
     expect(page.get_by_text("This instance is disabled")).to_be_visible()
     page.get_by_label("Message type").select_option("identify")
     expect(page.get_by_label("Event (JSON)")).to_have_value(re.compile('"type": "identify"'))
