@@ -68,6 +68,7 @@ def test_preview_routing_explains_every_instance(console, workspace, source, sin
                           actions=[{"type": "DROP"}])  # fmt: skip
     page.goto(f"/w/{workspace.slug}/sources/{source.pk}/")
     page.get_by_role("link", name="Routing preview").click()
+    page.wait_for_load_state("load")  # htmx has wired up the form
     page.get_by_label("Event (JSON)").fill(
         orjson.dumps({"type": "track", "event": "Signed Up", "userId": "u-1"}).decode()
     )
