@@ -22,6 +22,7 @@ def test_add_preview_reorder_and_switch_filters(console, workspace):
     )
     page.goto(f"/w/{workspace.slug}/destinations/{instance.pk}/")
     page.get_by_role("link", name="Add filter").click()
+    page.wait_for_load_state("load")  # htmx has wired up the Preview button
     page.get_by_label("Title").fill("Privacy")
     page.get_by_label("If (FQL)").fill("properties.total >")
     page.get_by_label("Drop properties").fill("properties.coupon\ncontext.ip")
