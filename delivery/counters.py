@@ -1,11 +1,14 @@
-"""Per-instance, per-minute outcome counters with latency from ``receivedAt``."""
+"""Per-instance, per-minute outcome counters with latency from ``receivedAt``, per-source ingest
+counters, and their compaction into hourly rows once they are old."""
 
 from bisect import bisect_left
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Sum
+from django.db.models.functions import Trunc
+from django.utils import timezone
 
 from delivery.models import LATENCY_BOUNDS_MS, LATENCY_FIELDS, DeliveryCounter, IngestCounter
 
@@ -63,3 +66,49 @@ def count_ingest(source_id: str, at: datetime, accepted: int, rejected: int, dup
             rejected=F("rejected") + rejected,
             duplicates=F("duplicates") + duplicates,
         )
+
+
+# Minute rows older than this are merged into one row per hour (at the hour's first minute):
+# the short windows keep their minutes, and a two-week window reads 60 times fewer rows.
+KEEP_MINUTES_FOR = timedelta(hours=7)
+HOURS_PER_COMPACTION = 48
+
+
+def compact(now: datetime | None = None, limit: int = HOURS_PER_COMPACTION) -> int:
+    """Merges the minute rows of up to ``limit`` old hours into hourly rows, oldest first; returns
+    how many hours it merged. Counters are only ever written for the current minute, so an hour
+    older than ``KEEP_MINUTES_FOR`` no longer changes; running twice merges nothing twice."""
+    cutoff = (now or timezone.now()) - KEEP_MINUTES_FOR
+    cutoff = cutoff.replace(minute=0, second=0, microsecond=0)
+    merged = 0
+    for model, key, sums in (
+        (DeliveryCounter, ("instance_id", "outcome", "reason"),
+         ["count", "latency_ms_sum", *LATENCY_FIELDS]),
+        (IngestCounter, ("source_id",), ["accepted", "rejected", "duplicates"]),
+    ):  # fmt: skip
+        hours = (
+            model.objects.filter(minute__lt=cutoff)
+            .exclude(minute=Trunc("minute", "hour"))
+            .annotate(hour=Trunc("minute", "hour"))
+            .values_list("hour", flat=True)
+            .distinct()
+            .order_by("hour")[:limit]
+        )
+        for hour in list(hours):
+            with transaction.atomic():
+                rows = model.objects.filter(minute__gte=hour, minute__lt=hour + timedelta(hours=1))
+                # Locked first: a second run waits, then merges the merged row with itself.
+                list(rows.select_for_update().values_list("pk", flat=True))
+                totals = rows.values(*key).annotate(**{f"sum_{n}": Sum(n) for n in sums}).order_by()
+                merged_rows = [
+                    model(
+                        minute=hour,
+                        **{k: row[k] for k in key},
+                        **{n: row[f"sum_{n}"] or 0 for n in sums},
+                    )
+                    for row in totals
+                ]
+                rows.delete()
+                model.objects.bulk_create(merged_rows)
+            merged += 1
+    return merged

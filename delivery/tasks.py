@@ -7,7 +7,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from delivery import archive, deliveries, routing
+from delivery import archive, counters, deliveries, routing
 from delivery.models import IngestBatch
 
 log = logging.getLogger("segapp.delivery")
@@ -80,6 +80,11 @@ def requeue_unrouted_batches() -> None:
         log.warning("re-sending routing tasks", extra={"batches": len(batch_ids)})
     for batch_id in batch_ids:
         queue_routing(batch_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=250, time_limit=300)
+def compact_counters() -> None:
+    counters.compact()
 
 
 @shared_task(acks_late=True, soft_time_limit=250, time_limit=300)

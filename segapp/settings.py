@@ -263,6 +263,10 @@ CELERY_BEAT_SCHEDULE["delivery-dispatch-due-jobs"] = {
     "task": "delivery.tasks.dispatch_due_jobs",
     "schedule": env_int("SEGAPP_DISPATCH_INTERVAL", 2),
 }
+CELERY_BEAT_SCHEDULE["delivery-compact-counters"] = {
+    "task": "delivery.tasks.compact_counters",
+    "schedule": 600,
+}
 CELERY_BEAT_SCHEDULE["delivery-prune-seen-messages"] = {
     "task": "delivery.tasks.prune_seen_messages",
     "schedule": 3600,
