@@ -186,6 +186,28 @@ class DestinationFilter(models.Model):
         return self.title
 
     @property
+    def action_summaries(self) -> list[str]:
+        """The actions in a few words each, for lists: "sample 25% by userId", "drop context.ip"."""
+        summaries = []
+        for action in self.actions:
+            fields = ", ".join(
+                f"{key}.{name}" if key else name
+                for key, names in (action.get("fields") or {}).items()
+                for name in names
+            )
+            kind = action.get("type")
+            if kind == "SAMPLE":
+                by = f" by {action['path']}" if action.get("path") else ""
+                summaries.append(f"sample {action.get('percent', 0) * 100:g}%{by}")
+            elif kind == "DROP":
+                summaries.append("drop the event")
+            elif kind == "DROP_PROPERTIES":
+                summaries.append(f"drop {fields}")
+            else:
+                summaries.append(f"keep only {fields}")
+        return summaries
+
+    @property
     def browser_problem(self) -> str | None:
         """Why analytics.js cannot apply this filter in device mode, or None."""
         return untranslatable(self.condition_ast)

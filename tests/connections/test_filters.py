@@ -102,6 +102,7 @@ def test_console_adds_edits_toggles_reorders_and_deletes_filters(
     ]
     page = client.get(base).content.decode()
     assert "Big orders" in page and "properties.total &gt;= 100" in page
+    assert "drop context.ip, properties.coupon" in page
 
     broken = client.post(base + f"filters/{item.pk}/", {**form, "condition": "properties.total >="})
     assert broken.status_code == 200 and "position" in broken.content.decode()
@@ -112,6 +113,7 @@ def test_console_adds_edits_toggles_reorders_and_deletes_filters(
                                         "sample_path": "userId", "enabled": "on"})  # fmt: skip
     sample = instance.filters.get(title="Sample")
     assert sample.actions == [{"type": "SAMPLE", "percent": 0.25, "path": "userId"}]
+    assert "sample 25% by userId" in client.get(base).content.decode()
     fragment = client.post(
         base + f"filters/{sample.pk}/move/", {"direction": "up"}, HTTP_HX_REQUEST="true"
     )
