@@ -74,11 +74,13 @@ def error_groups(instance, summary: metrics.Summary) -> list[ErrorGroup]:
         samples.setdefault(error.reason[:200], error)
     for group in groups:
         group.sample = samples.get(group.reason)
-    wanted = {g.sample.message_ids[0] for g in groups if g.sample and g.sample.message_ids}
+    sampled = [g.sample for g in groups if g.sample and g.sample.message_ids]
+    # Looked up through the failed jobs' batches (indexed), not by messageId across the archive.
+    batches = DeliveryJob.objects.filter(pk__in=[s.job_id for s in sampled]).values("batch_id")
     sent = dict(
-        Event.objects.filter(source_id=instance.source_id, message_id__in=wanted).values_list(
-            "message_id", "payload"
-        )
+        Event.objects.filter(
+            batch_id__in=batches, message_id__in={s.message_ids[0] for s in sampled}
+        ).values_list("message_id", "payload")
     )
     for group in groups:
         if group.sample and group.sample.message_ids:
