@@ -2,6 +2,10 @@
 instance's secrets masked. Error records and the Event Tester both go through here, so a page
 never shows more of a request than the error log keeps."""
 
+from urllib.parse import quote, quote_plus
+
+import orjson
+
 from connections.models import MASK
 from delivery.adapters.base import PreparedRequest
 from delivery.sender import Response
@@ -12,10 +16,17 @@ SAFE_HEADERS = {"content-type", "content-length", "user-agent", "accept"}
 
 
 def masked(text: str, secrets: dict) -> str:
-    """``text`` with every secret setting's value replaced by the mask."""
+    """``text`` with every secret setting's value replaced by the mask, also where a request
+    carries it URL-encoded (a query parameter) or escaped in JSON (a non-ASCII or quoted key)."""
     for value in secrets.values():
         if isinstance(value, str) and len(value) >= 4:
-            text = text.replace(value, MASK)
+            for form in {
+                value,
+                quote(value, safe=""),
+                quote_plus(value),
+                orjson.dumps(value)[1:-1].decode(),
+            }:
+                text = text.replace(form, MASK)
     return text
 
 

@@ -112,6 +112,15 @@ class Adapter:
         requests = []
         for start in range(0, len(supported), self.batch_size):
             requests.extend(self.build_requests(supported[start : start + self.batch_size]))
+        # A message no request carries (no URL configured, say) is counted, never lost silently.
+        carried = {message_id for request in requests for message_id in request.message_ids}
+        unsupported.extend(
+            Unsupported(
+                m["messageId"], f"{self.display_name} settings give this call nowhere to go"
+            )
+            for m in supported
+            if m["messageId"] not in carried
+        )
         return requests, unsupported
 
     def build_requests(self, messages: list[dict]) -> list[PreparedRequest]:

@@ -58,11 +58,9 @@ GENDERS = {
 def rest_endpoint(datacenter: str | None) -> str:
     """The REST endpoint of a Braze cluster named like ``US-03``, ``us03``, ``eu`` or ``EU-02``."""
     key = re.sub(r"[\s_-]", "", (datacenter or "").lower())
-    if key.startswith("https://"):
-        return key
     match = re.fullmatch(r"(us|eu|au|id|jp)(\d{2})?", key or "us")
     if not match:
-        return BrazeAdapter.default_endpoint
+        return ""  # unknown: never guess a cluster (an EU workspace's data must not go to the US)
     region, number = match.group(1), int(match.group(2) or 1)
     if region == "us":
         return (
@@ -97,6 +95,8 @@ class BrazeAdapter(Adapter):
     def unsupported_reason(self, message):
         if reason := super().unsupported_reason(message):
             return reason
+        if not self.endpoint:
+            return "Braze's Data Center setting names no known cluster: set a REST endpoint"
         if message.get("type") == "page" and not self._page_event_name(message):
             return "page calls reach Braze only with Track All Pages, or Track Only Named Pages for named pages"
         if not self._identity(message):

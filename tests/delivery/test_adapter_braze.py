@@ -260,3 +260,13 @@ def test_datacenter_picks_the_rest_endpoint_unless_a_custom_one_is_set(datacente
         {"datacenter": datacenter, "restCustomEndpoint": "https://x.example/"}
     )
     assert custom.endpoint == "https://x.example"
+
+
+def test_an_unknown_data_center_sends_nowhere_rather_than_to_another_region():
+    assert rest_endpoint("eu-1") == "" and rest_endpoint("https://rest.iad-01.braze.com") == ""
+    tool = adapter_for("braze")({"appGroupId": "k", "datacenter": "eu-1"})
+    requests, unsupported = tool.build(
+        [{"type": "track", "event": "E", "userId": "u", "messageId": "m"}]
+    )
+    assert requests == [] and [u.reason for u in unsupported] == [
+        "Braze's Data Center setting names no known cluster: set a REST endpoint"]  # fmt: skip

@@ -51,3 +51,10 @@ def test_status_codes_map_to_verdicts():
     }
     assert verdicts == {200: "delivered", 204: "delivered", 400: "discard", 404: "discard", 429: "retry",
                         500: "retry", 503: "retry"}  # fmt: skip
+
+
+def test_a_message_no_request_carries_is_reported_not_lost():
+    adapter = adapter_for("webhooks")({"webhookUrls": [""]})
+    requests, unsupported = adapter.build([MESSAGE])
+    assert requests == [] and [(u.message_id, u.reason) for u in unsupported] == [
+        ("m-1", "Webhooks settings give this call nowhere to go")]  # fmt: skip
