@@ -297,9 +297,18 @@ def copy_settings(
 
 def catalog_entries_updated(sender, ids: list[str], **kwargs) -> None:
     """A catalog update may rename a destination or mark one of its options secret: both change
-    the device-mode settings document of every source using the entry."""
-    using = DestinationInstance.objects.filter(metadata_id__in=ids).values("source_id")
-    Source.objects.filter(pk__in=using).update(config_version=F("config_version") + 1)
+    the device-mode settings document of every source using the entry, and a newly secret
+    option's stored values (current and in the settings history) are encrypted from now on, so
+    no page, API answer or snapshot shows them. Runs at catalog load, not on a request."""
+    using = DestinationInstance.objects.filter(metadata_id__in=ids)
+    for instance in using.select_related("metadata"):
+        secret_names = {o["name"] for o in instance.metadata.options if o.get("secret")}
+        for stored in [instance, *instance.settings_versions.all()]:
+            if stored.seal(secret_names):
+                stored.save(update_fields=["settings", "encrypted_secrets"])
+    Source.objects.filter(pk__in=using.values("source_id")).update(
+        config_version=F("config_version") + 1
+    )
 
 
 @transaction.atomic

@@ -90,6 +90,15 @@ class EncryptedSettings(models.Model):
         """What any page or API response may show: secrets replaced by a mask."""
         return {**self.settings, **{name: MASK for name in self.secrets}}
 
+    def seal(self, secret_names: set[str]) -> bool:
+        """Moves plain settings that are now secret (a catalog update marked them so) into the
+        encrypted ones; True if anything moved. Saving is the caller's."""
+        moved = {name: value for name, value in self.settings.items() if name in secret_names}
+        if moved:
+            self.settings = {k: v for k, v in self.settings.items() if k not in moved}
+            self.encrypted_secrets = crypto.encrypt_json({**self.secrets, **moved})
+        return bool(moved)
+
 
 class DestinationInstance(EncryptedSettings):
     """One destination connected to one source, under a name unique within that source."""

@@ -314,3 +314,28 @@ def test_routing_rules_are_the_device_mode_instances_filters(client, website, ke
     filters.update_filter(drop, None, enabled=False)
     (rule,) = fetch(client, key).json()["middlewareSettings"]["routingRules"]
     assert rule["matchers"] == [{"type": "all", "ir": ""}]
+
+
+def test_a_catalog_update_that_makes_an_option_secret_encrypts_its_stored_values(
+    client, website, key, tmp_path
+):
+    instance = device_instance(website, settings={"apiKey": "was-public-key"})
+    instances.update_settings(instance, {**instance.settings, "apiKey": "newer-public-key"}, None)
+    data = tmp_path / "catalog"
+    data.mkdir()
+    entries = orjson.loads((DATA_DIR / "destinations.json").read_bytes())
+    for entry in entries:
+        if entry["slug"] == "amplitude":
+            entry["options"] = [{**o, "secret": o["name"] == "apiKey" or o.get("secret", False)}
+                                for o in entry["options"]]  # fmt: skip
+    (data / "destinations.json").write_bytes(orjson.dumps(entries))
+    (data / "sources.json").write_bytes((DATA_DIR / "sources.json").read_bytes())
+
+    load_catalog(data)
+
+    instance.refresh_from_db()
+    assert "apiKey" not in instance.settings and instance.secrets["apiKey"] == "newer-public-key"
+    assert instance.masked_settings()["apiKey"] == "••••••••"
+    for version in instance.settings_versions.all():
+        assert "apiKey" not in version.settings and version.secrets["apiKey"].endswith("public-key")
+    assert "public-key" not in fetch(client, key).content.decode()
