@@ -10,23 +10,18 @@ from catalog.api.serializers import (
 )
 from catalog.models import DestinationKind, DestinationMetadata, SourceMetadata
 from segapp.api.base import SegmentViewSet
-from segapp.api.schema import PAGINATION_PARAMETERS, PaginationSerializer, envelope, errors
+from segapp.api.schema import envelope, errors, list_schema
 
 
 def documented(kind: str, list_key: str, one_key: str, serializer):
     """The OpenAPI description of a catalog list and item, named as the official SDK names them."""
     return extend_schema_view(
-        list=extend_schema(
-            operation_id=f"get{kind}sCatalog",
+        list=list_schema(
+            f"get{kind}sCatalog",
+            f"Get{kind}sCatalogV1Output",
+            list_key,
+            serializer,
             description=f"Every {kind.lower()} in the catalog, by name.",
-            parameters=PAGINATION_PARAMETERS,
-            responses={
-                200: envelope(
-                    f"Get{kind}sCatalogV1Output",
-                    **{list_key: serializer(many=True), "pagination": PaginationSerializer()},
-                ),
-                **errors(422),
-            },
         ),
         retrieve=extend_schema(
             operation_id=f"get{kind}Metadata",

@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers
 
 from connections import filters
+from connections.filter_actions import ACTION_TYPES
 from connections.models import DestinationFilter, DestinationInstance
 from segapp.access import get_in_workspace
 from segapp.api.base import OperationSerializer, WorkspaceScopedViewSet
@@ -25,17 +26,24 @@ from segapp.refusal import Refusal
 class FilterActionSerializer(serializers.Serializer):
     """DestinationFilterActionV1. Checked in depth by ``connections.filter_actions``."""
 
-    type = serializers.ChoiceField(["ALLOW_PROPERTIES", "DROP", "DROP_PROPERTIES", "SAMPLE"])
+    # Declared for the schema; the values are checked by ``validate_actions`` alone, as the
+    # console's and the admin's are, so the API accepts and refuses exactly what they do.
+    type = serializers.ChoiceField(ACTION_TYPES)
     fields = serializers.DictField(required=False)
     percent = serializers.FloatField(required=False)
     path = serializers.CharField(required=False)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError("An action is an object.")
+        return data
 
     def to_representation(self, action):
         return action  # stored in the API's own shape
 
 
 def plain_actions(actions: list) -> list[dict]:
-    return [{key: value for key, value in action.items()} for action in actions]
+    return [dict(action) for action in actions]
 
 
 @extend_schema_serializer(component_name="DestinationFilterV1")

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from connections import filters
 from connections.forms import FilterForm
 from connections.models import DestinationFilter
-from connections.views.instances import instance_in_workspace
+from connections.views.instances import filter_list_context, instance_in_workspace
 from segapp.access import get_in_workspace, workspace_view
 from segapp.forms import add_refusal
 from segapp.refusal import Refusal
@@ -26,19 +26,10 @@ def filter_in_workspace(request, instance_id, filter_id) -> DestinationFilter:
     return get_in_workspace(queryset, request.workspace, pk=filter_id, instance_id=instance_id)
 
 
-def render_filter_list(request, instance, error=None):
-    context = {
-        "instance": instance,
-        "filters": list(instance.filters.all()),
-        "filter_limit": filters.MAX_FILTERS_PER_INSTANCE,
-        "filter_error": error,
-    }
-    return render(request, "connections/_filters.html", context)
-
-
-def _back_to_list(request, instance, error=None):
+def _back_to_list(request, instance):
     if request.htmx:
-        return render_filter_list(request, instance, error)
+        context = {"instance": instance, **filter_list_context(instance)}
+        return render(request, "connections/_filters.html", context)
     return redirect("connections:instance-detail", request.workspace.slug, instance.pk)
 
 

@@ -19,6 +19,14 @@ from segapp.forms import add_refusal
 from segapp.refusal import Refusal
 
 
+def filter_list_context(instance) -> dict:
+    """What ``_filters.html`` shows, on the instance page and as an HTMX fragment."""
+    return {
+        "filters": list(instance.filters.all()),
+        "filter_limit": MAX_FILTERS_PER_INSTANCE,
+    }
+
+
 def instance_in_workspace(request, instance_id) -> DestinationInstance:
     queryset = DestinationInstance.objects.select_related("source__metadata", "metadata")
     return get_in_workspace(queryset, request.workspace, pk=instance_id)
@@ -144,8 +152,7 @@ def _instance_context(request, instance, **extra):
             stored_secrets=instance.secrets.keys(),
         ),
         "candidates": copy_candidates(request.workspace, instance.metadata, exclude=instance),
-        "filters": list(instance.filters.all()),
-        "filter_limit": MAX_FILTERS_PER_INSTANCE,
+        **filter_list_context(instance),
         "bundle_warning": instances.bundle_warning(instance),
     }
     return {**context, **extra}

@@ -84,11 +84,14 @@ def status_output(name: str):
     return envelope(name, status=serializers.ChoiceField(choices=["SUCCESS"]))
 
 
-def list_schema(operation_id: str, output: str, key: str, serializer, *, parameters=(), codes=()):
+def list_schema(
+    operation_id: str, output: str, key: str, serializer, *, parameters=(), codes=(), **extra
+):
     """``extend_schema`` for a paginated list: ``{"data": {key: [...], "pagination": {...}}}``."""
     return extend_schema(
         operation_id=operation_id,
         parameters=[*parameters, *PAGINATION_PARAMETERS],
+        **extra,
         responses={
             200: envelope(
                 output, **{key: serializer(many=True)}, pagination=PaginationSerializer()
