@@ -17,6 +17,7 @@ def register() -> None:
             "instance.settings_changed": "changed settings",
             "instance.settings_copied": "copied settings",
             "instance.settings_restored": "restored settings",
+            "instance.redelivery_requested": "re-delivered dead letters",
             "instance.deleted": "deleted destination",
         },
         audit.linker(DestinationInstance.objects, "connections:instance-detail", "pk"),

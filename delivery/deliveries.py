@@ -25,6 +25,7 @@ from delivery.models import (
     RedeliveryRun,
 )
 from delivery.sender import Response, send
+from segapp import audit
 
 # The circuit breaker opens after this many failed attempts in a row...
 BREAKER_THRESHOLD = 3
@@ -232,18 +233,24 @@ def _breaker_wait(instance_id: str, now: datetime) -> datetime | None:
 
 def _update_breaker(instance_id: str, failed: bool, succeeded: bool, now: datetime) -> None:
     if succeeded and not failed:
-        InstanceHealth.objects.filter(pk=instance_id).update(
-            consecutive_failures=0, open_until=None
-        )
+        # Only an unhealthy row is written: every successful job would otherwise queue on it.
+        InstanceHealth.objects.filter(pk=instance_id).filter(
+            Q(consecutive_failures__gt=0) | Q(open_until__isnull=False)
+        ).update(consecutive_failures=0, open_until=None)
         return
     if not failed:
         return
-    health, _ = InstanceHealth.objects.get_or_create(pk=instance_id)
-    health.consecutive_failures += 1
-    if health.consecutive_failures >= BREAKER_THRESHOLD:
-        pause = BREAKER_BASE * 2 ** (health.consecutive_failures - BREAKER_THRESHOLD)
-        health.open_until = now + min(pause, BREAKER_MAX)
-    health.save()
+    # Counted in SQL: workers failing at the same moment each add their failure.
+    InstanceHealth.objects.get_or_create(pk=instance_id)
+    InstanceHealth.objects.filter(pk=instance_id).update(
+        consecutive_failures=F("consecutive_failures") + 1
+    )
+    failures = InstanceHealth.objects.get(pk=instance_id).consecutive_failures
+    if failures >= BREAKER_THRESHOLD:
+        pause = BREAKER_BASE * 2 ** (failures - BREAKER_THRESHOLD)
+        InstanceHealth.objects.filter(pk=instance_id).update(
+            open_until=now + min(pause, BREAKER_MAX)
+        )
 
 
 def _record_error(
@@ -312,12 +319,32 @@ def redeliver(job_id: int, instance_id: str | None = None) -> bool:
 REDELIVERY_CHUNK = 200
 
 
-def start_redelivery(instance_id: str, requested_by: str) -> RedeliveryRun:
-    """Records a re-deliver-all request; ``run_redelivery`` (a Celery task) carries it out."""
-    dead = DeliveryJob.objects.filter(instance_id=instance_id, state=JobState.DEAD_LETTERED)
-    return RedeliveryRun.objects.create(
-        instance_id=instance_id, requested_by=requested_by, total_jobs=dead.count()
+def start_redelivery(instance: DestinationInstance, actor) -> RedeliveryRun:
+    """Records (and audits) a re-deliver-all request; ``run_redelivery`` (a Celery task) carries
+    it out, and ``redeliveries_to_resend`` sends its task again should it be lost."""
+    dead = DeliveryJob.objects.filter(instance_id=instance.pk, state=JobState.DEAD_LETTERED)
+    run = RedeliveryRun.objects.create(
+        instance_id=instance.pk, requested_by=audit.actor_label(actor), total_jobs=dead.count()
     )
+    audit.record(instance.workspace, actor, "instance.redelivery_requested", instance,
+                 after={"dead_lettered_batches": run.total_jobs})  # fmt: skip
+    return run
+
+
+# Longer than the task's time limit, so a live run is not sent a second task.
+REDELIVERY_RESEND_AFTER = timedelta(minutes=6)
+
+
+def redeliveries_to_resend(now: datetime | None = None) -> list[int]:
+    """Unfinished runs whose task was lost (broker down, worker killed); running one twice is
+    harmless, it only moves jobs that are still dead-lettered."""
+    now = now or timezone.now()
+    stale = RedeliveryRun.objects.exclude(state=RedeliveryRun.State.DONE).filter(
+        queued_at__lt=now - REDELIVERY_RESEND_AFTER
+    )
+    ids = list(stale.values_list("pk", flat=True)[:100])
+    RedeliveryRun.objects.filter(pk__in=ids).update(queued_at=now)
+    return ids
 
 
 def run_redelivery(run_id: int) -> None:

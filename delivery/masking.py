@@ -44,7 +44,7 @@ def masked_request(request: PreparedRequest, secrets: dict, body_limit: int) -> 
 def masked_response(response: Response, secrets: dict, body_limit: int) -> dict:
     return {
         "status": response.status,
-        "error": response.error,
+        "error": masked(response.error, secrets),
         "headers": {k: masked(v, secrets) for k, v in response.headers.items()},
         "body": masked(response.body[:body_limit].decode(errors="replace"), secrets),
         "elapsed_ms": response.elapsed_ms,

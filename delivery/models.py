@@ -315,6 +315,7 @@ class RedeliveryRun(models.Model):
     done_jobs = models.PositiveIntegerField(default=0)
     events = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(default=timezone.now, help_text="When a task was last sent")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -2,9 +2,11 @@
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from delivery import archive, counters, deliveries, routing
@@ -41,6 +43,8 @@ def dispatch_due_jobs() -> None:
     grace = timedelta(seconds=settings.ROUTING_SWEEP_GRACE)
     for job_id in deliveries.jobs_to_dispatch(grace):
         publish(deliver_job, job_id)
+    for run_id in deliveries.redeliveries_to_resend():
+        publish(redeliver_dead_letters, run_id)
 
 
 @shared_task(acks_late=True, soft_time_limit=250, time_limit=300)
@@ -64,6 +68,11 @@ def publish(task, *args) -> bool:
         )
         return False
     return True
+
+
+def queue_redelivery(run_id: int) -> None:
+    """Sends the re-deliver-all task once the run's row is committed."""
+    transaction.on_commit(partial(publish, redeliver_dead_letters, run_id))
 
 
 def queue_routing(batch_id: int) -> bool:

@@ -122,8 +122,8 @@ def redeliver_one(request, instance_id, job_id):
 @require_POST
 def redeliver_all(request, instance_id):
     instance = _instance(request, instance_id)
-    run = deliveries.start_redelivery(instance.pk, request.user.email)
-    tasks.publish(tasks.redeliver_dead_letters, run.pk)
+    run = deliveries.start_redelivery(instance, request.user)
+    tasks.queue_redelivery(run.pk)
     return redirect(reverse("delivery:event-delivery", args=[request.workspace.slug, instance.pk]))
 
 

@@ -31,6 +31,7 @@ class Migration(migrations.Migration):
                 ('done_jobs', models.PositiveIntegerField(default=0)),
                 ('events', models.PositiveIntegerField(default=0)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('queued_at', models.DateTimeField(default=django.utils.timezone.now, help_text='When a task was last sent')),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
             ],
             options={

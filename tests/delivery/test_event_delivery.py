@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from connections import filters
-from delivery import counters, tasks
+from delivery import counters, deliveries, tasks
 from delivery.models import (
     DeliveryCounter,
     DeliveryJob,
@@ -23,6 +23,7 @@ from delivery.models import (
     Outcome,
     RedeliveryRun,
 )
+from segapp.models import AuditEntry
 from tests.delivery.test_engine import deliver_all, ingest_and_route
 from tests.delivery.test_pipeline import hook
 from tests.factories import make_source
@@ -111,6 +112,14 @@ def test_dead_letters_are_listed_and_redelivered_one_or_all(
     assert client.post(f"{base}redeliver/").status_code == 302
     run = RedeliveryRun.objects.get()
     assert (run.total_jobs, run.state) == (2, RedeliveryRun.State.QUEUED)
+    assert AuditEntry.objects.filter(
+        action="instance.redelivery_requested", object_id=instance.pk
+    ).exists()
+    # Should the task be lost, the dispatcher sends it again once it is clearly overdue.
+    assert deliveries.redeliveries_to_resend() == []
+    later = timezone.now() + deliveries.REDELIVERY_RESEND_AFTER + timedelta(seconds=1)
+    assert deliveries.redeliveries_to_resend(later) == [run.pk]
+    assert deliveries.redeliveries_to_resend(later) == []  # once per period
     tasks.redeliver_dead_letters(run.pk)  # what the worker runs for the published task
     run.refresh_from_db()
     assert (run.done_jobs, run.events, run.state) == (2, 2, RedeliveryRun.State.DONE)
