@@ -1,11 +1,11 @@
 """Support screens for the archive. Everything is read-only: payloads are what a client sent and
 what destinations receive, so nobody edits them here; a stuck batch can be re-sent to routing."""
 
-import orjson
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from delivery.models import Event, IngestBatch, RejectedMessage, SeenMessage
+from delivery.pretty import pretty_text
 from delivery.tasks import queue_routing
 from segapp.admin import ReadOnlyAdmin
 
@@ -18,11 +18,7 @@ class ArchiveAdmin(ReadOnlyAdmin):
 
     @admin.display(description="payload")
     def pretty_payload(self, obj):
-        try:
-            text = orjson.dumps(orjson.loads(obj.payload), option=orjson.OPT_INDENT_2).decode()
-        except orjson.JSONDecodeError:
-            text = obj.payload
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', text)
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', pretty_text(obj.payload))
 
 
 class RoutedFilter(admin.SimpleListFilter):

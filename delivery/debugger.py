@@ -8,11 +8,11 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from urllib.parse import urlencode
 
-import orjson
 from django.db.models import OuterRef, Q, Subquery
 
 from connections.models import Source
 from delivery.models import Event, RejectedMessage
+from delivery.pretty import pretty
 
 STREAM_LIMIT = 500
 SEARCH_WINDOW = 5000
@@ -155,7 +155,7 @@ def pretty_fields(message: dict) -> list[tuple[str, str, bool]]:
     for name in names:
         value = message[name]
         if isinstance(value, dict | list):
-            fields.append((name, orjson.dumps(value, option=orjson.OPT_INDENT_2).decode(), True))
+            fields.append((name, pretty(value), True))
         else:
             fields.append((name, "null" if value is None else str(value), False))
     return fields

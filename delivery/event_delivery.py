@@ -4,7 +4,6 @@ the counters: a bounded number of queries whatever the number of events."""
 from dataclasses import dataclass
 from datetime import datetime
 
-import orjson
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from delivery.models import (
     Outcome,
     RedeliveryRun,
 )
+from delivery.pretty import pretty_text
 
 FAILED = (Outcome.DISCARDED, Outcome.RETRYING, Outcome.DEAD_LETTERED)
 ERROR_GROUPS = 10
@@ -47,18 +47,11 @@ class ErrorGroup:
 
     @property
     def request_body(self) -> str:
-        return _pretty(self.sample.request.get("body", "")) if self.sample else ""
+        return pretty_text(self.sample.request.get("body", "")) if self.sample else ""
 
     @property
     def response_body(self) -> str:
-        return _pretty(self.sample.response.get("body", "")) if self.sample else ""
-
-
-def _pretty(text: str) -> str:
-    try:
-        return orjson.dumps(orjson.loads(text), option=orjson.OPT_INDENT_2).decode()
-    except (orjson.JSONDecodeError, TypeError):
-        return text
+        return pretty_text(self.sample.response.get("body", "")) if self.sample else ""
 
 
 def error_groups(instance, summary: metrics.Summary) -> list[ErrorGroup]:
@@ -84,7 +77,7 @@ def error_groups(instance, summary: metrics.Summary) -> list[ErrorGroup]:
     )
     for group in groups:
         if group.sample and group.sample.message_ids:
-            group.sent = _pretty(sent.get(group.sample.message_ids[0], ""))
+            group.sent = pretty_text(sent.get(group.sample.message_ids[0], ""))
     return groups
 
 

@@ -20,6 +20,7 @@ from delivery import deliveries, filters, pipeline, routing
 from delivery.adapters.base import Adapter, PreparedRequest, Verdict
 from delivery.ingest.messages import Arrival, Rejected, iso, prepare
 from delivery.masking import masked, masked_request, masked_response
+from delivery.pretty import pretty
 
 # Generous for a page (the error log keeps less), bounded by what one message may weigh (32KB).
 SHOWN_BODY_BYTES = 64 * 1024
@@ -86,10 +87,6 @@ def sample_event(kind: str) -> str:
     if kind == "alias":
         del message["anonymousId"]
     return pretty(message)
-
-
-def pretty(value) -> str:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
 
 
 def parse_event(text: str, ip: str) -> dict:

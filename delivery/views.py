@@ -12,6 +12,7 @@ from connections.forms import FilterForm
 from connections.models import DestinationInstance, Source
 from delivery import debugger, deliveries, event_delivery, previews, tasks
 from delivery.models import RedeliveryRun
+from delivery.pretty import pretty
 from segapp.access import get_in_workspace, workspace_view
 from segapp.refusal import Refusal
 
@@ -88,9 +89,7 @@ def filter_preview(request, instance_id):
             else:
                 context["preview"] = preview
                 if preview.result is not None:
-                    context["result_json"] = orjson.dumps(
-                        preview.result, option=orjson.OPT_INDENT_2
-                    ).decode()
+                    context["result_json"] = pretty(preview.result)
     return render(request, "delivery/_filter_preview.html", context)
 
 
