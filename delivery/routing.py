@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import ConnectionMode
 from connections.models import DestinationInstance
 from delivery import integrations, pipeline
 from delivery.adapters import adapter_for
@@ -29,7 +28,7 @@ DEVICE_MODE = "device mode: analytics.js or the mobile library sends it from the
 def idle_reason(instance: DestinationInstance) -> str | None:
     """Why Segapp's servers send ``instance`` no event at all, or None if they send it events.
     Device mode comes first: enabling the instance would not make the servers send to it."""
-    if instance.mode != ConnectionMode.CLOUD:
+    if not instance.is_cloud_mode:
         return DEVICE_MODE
     if not instance.enabled:
         return DISABLED

@@ -82,11 +82,7 @@ class HubSpotAdapter(Adapter):
 
     def interpret(self, request, status, body):
         result = super().interpret(request, status, body)
-        if (
-            not isinstance(request, HubSpotRequest)
-            or result.verdict == Verdict.RETRY
-            or status < 200
-        ):
+        if not isinstance(request, HubSpotRequest) or result.verdict == Verdict.RETRY:
             return result
         failed = self._failed(request, parse_json_response(body))
         if not failed:
