@@ -1,4 +1,5 @@
-"""Operations on source transformations: create, update, reorder, delete, with their rules.
+"""Operations on source transformations: create, update, delete, with their rules. They run in
+the order they were added.
 
 A transformation belongs to a source and changes its messages before they fan out: it renames a
 track (page, screen) event, and renames or drops properties (traits for identify and group).
