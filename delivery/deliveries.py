@@ -193,8 +193,7 @@ def _request_pool() -> ThreadPoolExecutor:
 def _result(adapter, request: PreparedRequest, response: Response) -> Result:
     if response.status == 0:
         # No answer at all: a timeout or a refused connection may pass; a policy refusal won't.
-        verdict = Verdict.DISCARD if "egress policy" in response.error else Verdict.RETRY
-        return Result(verdict, response.error)
+        return Result(Verdict.DISCARD if response.permanent else Verdict.RETRY, response.error)
     return adapter.interpret(request, response.status, response.body)
 
 
