@@ -1,6 +1,7 @@
 """Sending one ``DeliveryJob``: claim it, build the tool's requests, send, and record what
 happened. ``retries.decide`` says what follows each verdict; this module only carries it out."""
 
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
@@ -26,6 +27,8 @@ from delivery.models import (
 )
 from delivery.sender import Response, send
 from segapp import audit
+
+logger = logging.getLogger(__name__)
 
 # The circuit breaker opens after this many failed attempts in a row...
 BREAKER_THRESHOLD = 3
@@ -90,11 +93,14 @@ def deliver_job(job_id: int) -> None:
             message = plan.shape(instance.pk, plan.transform(event.message))
             messages[message["messageId"]] = (event_id, event.received_at, message)
     adapter = adapter_of(instance)
-    prepared, unsupported = adapter.build([m for _, _, m in messages.values()])
+    verdicts: dict[str, tuple[Verdict, str]] = {}
+    prepared, unsupported, failure = build(adapter, [m for _, _, m in messages.values()])
+    if failure:
+        # Nothing was sent: every message's attempt failed, and retries.decide judges it.
+        verdicts = {message_id: (Verdict.RETRY, failure) for message_id in messages}
     for item in unsupported:
         tally.add(instance.pk, now, Outcome.FILTERED, item.reason, count=1)
 
-    verdicts: dict[str, tuple[Verdict, str]] = {}
     secrets = instance.secrets
     retry_after, failed, succeeded = None, False, False
     for request, response, result in exchanges(adapter, prepared):
@@ -153,6 +159,16 @@ def adapter_of(instance: DestinationInstance) -> Adapter:
     )
 
 
+def build(adapter: Adapter, messages: list[dict]) -> tuple[list, list, str]:
+    """The adapter's requests and unsupported messages, and why building failed ("" if it did
+    not): settings stored before they were validated must fail an attempt, not the task."""
+    try:
+        return (*adapter.build(messages), "")
+    except Exception as exc:
+        logger.warning("requests could not be built", extra={"error": type(exc).__name__})
+        return [], [], f"the request could not be built: {type(exc).__name__}"
+
+
 def exchanges(adapter, prepared: list[PreparedRequest]):
     """Sends each request and reads its answer; the follow-up requests an answer calls for are
     sent right after it, at most ``MAX_FOLLOW_UPS`` per prepared request. When the tool's requests
@@ -194,7 +210,12 @@ def _result(adapter, request: PreparedRequest, response: Response) -> Result:
     if response.status == 0:
         # No answer at all: a timeout or a refused connection may pass; a policy refusal won't.
         return Result(Verdict.DISCARD if response.permanent else Verdict.RETRY, response.error)
-    return adapter.interpret(request, response.status, response.body)
+    try:
+        return adapter.interpret(request, response.status, response.body)
+    except Exception as exc:  # an answer of a shape the tool does not document
+        logger.warning("answer could not be read", extra={"error": type(exc).__name__})
+        reason = f"HTTP {response.status}, an answer that could not be read: {type(exc).__name__}"
+        return Result(Verdict.RETRY, reason)
 
 
 def _finish(job: DeliveryJob, remaining, next_at, state, error: str) -> None:

@@ -136,9 +136,9 @@ def _passage(instance, message: dict, plan: pipeline.Plan, source_filters: dict)
     passage.received = plan.shape(instance.pk, message)
     passage.changes = changes(message, passage.received)
     passage.adapter = deliveries.adapter_of(instance)
-    passage.requests, unsupported = passage.adapter.build([passage.received])
-    if unsupported:
-        passage.reason = unsupported[0].reason
+    passage.requests, unsupported, failure = deliveries.build(passage.adapter, [passage.received])
+    if failure or unsupported:
+        passage.reason = failure or unsupported[0].reason
     return passage
 
 

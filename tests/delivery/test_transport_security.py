@@ -265,3 +265,32 @@ def test_the_event_tester_never_shows_an_internal_answer_through_a_parser_trick(
     assert response.status_code == 200
     assert b"internal-only answer" not in response.content
     assert not sink.received
+
+
+@pytest.mark.django_db(transaction=True)
+def test_settings_the_adapter_cannot_build_from_are_a_failed_attempt(source, sink, api, settings):
+    settings.EGRESS_ALLOW_PRIVATE = True
+    settings.DELIVERY_RETRY_WINDOW = 0
+    instance = make_instance(
+        source, "webhooks", name="Hook", settings={"webhookUrls": [f"{sink.url}/hook"]}
+    )
+    set_enabled(instance, True, None)
+    stored_as_is(instance, {"headers": ["not", "a", "mapping"]})
+    assert api.batch([track(1)]).status_code == 200
+    tasks.route_batch(IngestBatch.objects.get().pk)
+    job = DeliveryJob.objects.get()
+    tasks.deliver_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.DEAD_LETTERED
+    assert "could not be built" in job.last_error
+
+
+def test_an_answer_the_adapter_cannot_read_is_a_failed_attempt(sink, settings):
+    from delivery.adapters import adapter_for
+
+    settings.EGRESS_ALLOW_PRIVATE = True
+    sink.default = Reply(400, body=b'{"events_with_invalid_fields": ["not", "a", "mapping"]}')
+    adapter = adapter_for("amplitude")({"apiKey": "k", "endpoint": sink.url})
+    prepared, _ = adapter.build([track(1) | {"messageId": "m-1", "userId": "u-1"}])
+    [(_, _, result)] = list(deliveries.exchanges(adapter, prepared))
+    assert result.verdict == Verdict.RETRY and "could not be read" in result.reason
