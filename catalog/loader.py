@@ -64,9 +64,9 @@ def _check_options(entry: dict) -> None:
             )
 
 
-def _load(model, fields: dict[str, str], entries: list[dict]) -> LoadResult:
+def _load(model, fields: dict[str, str], entries: list[dict], using: str) -> LoadResult:
     result = LoadResult()
-    existing = {obj.pk: obj for obj in model.objects.all()}
+    existing = {obj.pk: obj for obj in model.objects.using(using)}
     to_create, to_update = [], []
     for entry in entries:
         missing = ({"id"} | fields.keys()) - entry.keys()
@@ -90,22 +90,22 @@ def _load(model, fields: dict[str, str], entries: list[dict]) -> LoadResult:
             result.unchanged += 1
         else:
             to_update.append(obj)
-    model.objects.bulk_create(to_create, batch_size=500)
+    model.objects.using(using).bulk_create(to_create, batch_size=500)
     update_fields = [*fields.values(), "search_text", "category_index"]
-    model.objects.bulk_update(to_update, update_fields, batch_size=500)
+    model.objects.using(using).bulk_update(to_update, update_fields, batch_size=500)
     result.created, result.updated = len(to_create), len(to_update)
     result.updated_ids = [obj.pk for obj in to_update]
     return result
 
 
-@transaction.atomic
-def load_catalog(data_dir: Path = DATA_DIR) -> dict[str, LoadResult]:
+def load_catalog(data_dir: Path = DATA_DIR, using: str = "default") -> dict[str, LoadResult]:
     destinations = json.loads((data_dir / "destinations.json").read_text())
     sources = json.loads((data_dir / "sources.json").read_text())
-    results = {
-        "destinations": _load(DestinationMetadata, DESTINATION_FIELDS, destinations),
-        "sources": _load(SourceMetadata, SOURCE_FIELDS, sources),
-    }
-    if results["destinations"].updated_ids:
-        destinations_updated.send(DestinationMetadata, ids=results["destinations"].updated_ids)
+    with transaction.atomic(using=using):
+        results = {
+            "destinations": _load(DestinationMetadata, DESTINATION_FIELDS, destinations, using),
+            "sources": _load(SourceMetadata, SOURCE_FIELDS, sources, using),
+        }
+        if results["destinations"].updated_ids:
+            destinations_updated.send(DestinationMetadata, ids=results["destinations"].updated_ids)
     return results

@@ -45,7 +45,6 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, web_workers, concurrency, **options):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
-        call_command("load_catalog", verbosity=0)
         password = demo_password()
         bootstrap(DEMO_WORKSPACE, DEMO_EMAIL, password, Plan.BUSINESS)
 
