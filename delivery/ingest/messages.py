@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 import orjson
 
+from segapp import jsondepth
+
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
 _TYPE_SET = frozenset(TYPES)
 MAX_ID_LENGTH = 255  # the archive's column; clients send UUIDs (36) or ajs-next ids (~45)
@@ -75,6 +77,8 @@ def refusal(message) -> tuple[str, str] | None:
     """(code, reason) if the message breaks a rule, else None."""
     if not isinstance(message, dict):
         return "invalid_message", "A message must be a JSON object."
+    if jsondepth.exceeds(message):
+        return "too_deep", f"The message nests deeper than {jsondepth.MAX_DEPTH} levels."
     kind = message.get("type")
     if not isinstance(kind, str) or kind not in _TYPE_SET:
         return "unknown_type", f"Unknown type {kind!r}: expected one of {', '.join(TYPES)}."
@@ -108,7 +112,8 @@ def prepare(message, index: int, arrival: Arrival) -> Accepted | Rejected:
             reason=problem[1],
             message_id=_text(message.get("messageId")) if is_dict else "",
             type=_text(message.get("type"), 32) if is_dict else "",
-            payload=orjson.dumps(message).decode(),
+            # Pruned: a message too deep to store whole is kept up to the depth limit.
+            payload=orjson.dumps(jsondepth.pruned(message)).decode(),
         )
 
     message_id = message.get("messageId")

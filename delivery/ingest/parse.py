@@ -15,6 +15,7 @@ from django.db import connection
 
 from connections.models import WriteKey
 from delivery.ingest.errors import IngestError
+from segapp import jsondepth
 
 # Segment's documented limits: https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/#max-request-size
 MAX_REQUEST_BYTES = 500 * 1024
@@ -137,6 +138,8 @@ def envelope(body: dict, single_type: str | None, body_size: int) -> Envelope:
     if single_type is not None:
         if body_size > MAX_MESSAGE_BYTES:
             raise _message_too_large(0, body_size)
+        if jsondepth.exceeds(body):
+            raise _too_deep("The message")
         return Envelope([body])
     batch = body.get("batch")
     if not isinstance(batch, list):
@@ -147,12 +150,23 @@ def envelope(body: dict, single_type: str | None, body_size: int) -> Envelope:
             "batch_too_large",
             f"The batch holds {len(batch)} messages; the limit is {MAX_BATCH_MESSAGES}.",
         )
+    # Messages too deep are rejected one by one (messages.refusal); what the request says
+    # besides them (context, integrations) goes into every message, so it refuses the request.
+    if jsondepth.exceeds({key: value for key, value in body.items() if key != "batch"}):
+        raise _too_deep("The request, outside its batch,")
     if body_size > MAX_MESSAGE_BYTES:  # else no message in it can be over the limit
         for index, message in enumerate(batch):
-            size = len(orjson.dumps(message))
+            try:
+                size = len(orjson.dumps(message))
+            except orjson.JSONEncodeError:
+                continue  # nested past what orjson writes, so too deep: messages.refusal says so
             if size > MAX_MESSAGE_BYTES:
                 raise _message_too_large(index, size)
     return Envelope(batch, body.get("sentAt"), body.get("context"), body.get("integrations"))
+
+
+def _too_deep(what: str) -> IngestError:
+    return IngestError(400, "too_deep", f"{what} nests deeper than {jsondepth.MAX_DEPTH} levels.")
 
 
 def _message_too_large(index: int, size: int) -> IngestError:
