@@ -1,6 +1,6 @@
 """Request-level rules of the tracking API: body encoding, size limits, JSON, the write key.
 
-Anything refused here refuses the whole request (400/401/403/415); a single bad message inside a
+Anything refused here refuses the whole request (400/401/403/411/415); a single bad message inside a
 good request is ``messages.py``'s business.
 """
 
@@ -29,13 +29,7 @@ def _too_large() -> IngestError:
 
 def read_json(request) -> tuple[dict, int]:
     """The decoded body and its size in bytes (after gzip)."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise IngestError(400, "invalid_request", "Content-Length is not a number.") from None
-    if length > MAX_REQUEST_BYTES:
-        raise _too_large()  # refused before reading a byte of it
-    body = request.body
+    body = _read_chunked(request.META) if _is_chunked(request.META) else _read_sized(request)
     encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
     if encoding == "gzip":
         body = _gunzip(body)
@@ -49,6 +43,37 @@ def read_json(request) -> tuple[dict, int]:
     if not isinstance(data, dict):
         raise IngestError(400, "invalid_request", "The request body must be a JSON object.")
     return data, len(body)
+
+
+def _read_sized(request) -> bytes:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise IngestError(400, "invalid_request", "Content-Length is not a number.") from None
+    if length > MAX_REQUEST_BYTES:
+        raise _too_large()  # refused before reading a byte of it
+    return request.body
+
+
+def _is_chunked(meta) -> bool:
+    encoding = meta.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return not meta.get("CONTENT_LENGTH") and "chunked" in encoding
+
+
+def _read_chunked(meta) -> bytes:
+    """A body sent without a length. Django reads it as empty (it trusts Content-Length alone), so
+    it is read from the server's stream, which gunicorn ends with the body and says so with
+    ``wsgi.input_terminated``; one byte past the limit is enough to refuse it."""
+    if not meta.get("wsgi.input_terminated"):
+        raise IngestError(
+            411,
+            "length_required",
+            "This server cannot read a chunked body: send a Content-Length.",
+        )
+    body = meta["wsgi.input"].read(MAX_REQUEST_BYTES + 1)
+    if len(body) > MAX_REQUEST_BYTES:
+        raise _too_large()
+    return body
 
 
 def _gunzip(body: bytes) -> bytes:
