@@ -68,9 +68,13 @@ def _is_id(value) -> bool:
 
 
 def _text(value, limit: int = MAX_ID_LENGTH) -> str:
+    """A field's copy for its archive column. PostgreSQL text cannot hold NUL, so it becomes
+    U+FFFD there; the payload keeps the field as sent (JSON writes NUL as an escape)."""
     if value.__class__ is str:
-        return value if len(value) <= limit else value[:limit]
-    return "" if value is None else str(value)[:limit]
+        text = value if len(value) <= limit else value[:limit]
+    else:
+        text = "" if value is None else str(value)[:limit]
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def refusal(message) -> tuple[str, str] | None:
@@ -94,6 +98,10 @@ def refusal(message) -> tuple[str, str] | None:
     message_id = message.get("messageId")
     if message_id is not None and len(str(message_id)) > MAX_ID_LENGTH:
         return "invalid_message_id", f"messageId is longer than {MAX_ID_LENGTH} characters."
+    # The id is a key of the dedupe table and of delivery records, where PostgreSQL cannot hold
+    # NUL; replacing it, as other columns do, could make two ids one.
+    if isinstance(message_id, str) and "\x00" in message_id:
+        return "invalid_message_id", "messageId holds a NUL character."
     return None
 
 
