@@ -131,11 +131,18 @@ def _source_sql() -> str:
     return query.sql_with_params()[0]
 
 
+def could_be_write_key(key: str) -> bool:
+    """False for a key no source can have: PostgreSQL text cannot hold NUL (looking one up fails)."""
+    return "\x00" not in key
+
+
 def source_for(key: str) -> SourceRef:
     """One indexed query; never cached in process, so a disabled source stops at once everywhere."""
-    with connection.cursor() as cursor:
-        cursor.execute(_source_sql(), [key])
-        row = cursor.fetchone()
+    row = None
+    if could_be_write_key(key):
+        with connection.cursor() as cursor:
+            cursor.execute(_source_sql(), [key])
+            row = cursor.fetchone()
     if row is None:
         raise IngestError(401, "unauthorized", "Invalid write key.")
     source_id, workspace_id, enabled = row
