@@ -1,7 +1,6 @@
 """Console pages of the delivery app: the source debugger, the filter preview, Event Delivery
 and Delivery Overview."""
 
-import orjson
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,6 +12,7 @@ from connections.models import DestinationInstance, Source
 from delivery import debugger, deliveries, event_delivery, previews, tasks
 from delivery.models import RedeliveryRun
 from delivery.pretty import pretty
+from segapp import jsondepth
 from segapp.access import get_in_workspace, workspace_view
 from segapp.refusal import Refusal
 
@@ -71,9 +71,11 @@ def filter_preview(request, instance_id):
     form = FilterForm(request.POST)
     context = {}
     try:
-        payload = orjson.loads(request.POST.get("sample_event", ""))
+        payload = jsondepth.loads(request.POST.get("sample_event", ""))
         if not isinstance(payload, dict):
             raise ValueError
+    except jsondepth.TooDeep:
+        context["error"] = f"The sample event nests deeper than {jsondepth.MAX_DEPTH} levels."
     except ValueError:
         context["error"] = "The sample event must be a JSON object."
     else:

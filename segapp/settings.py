@@ -169,6 +169,12 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["segapp.api.auth.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["segapp.api.auth.WorkspaceRolePermission"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's default parsers, its JSON one replaced by one with a depth cap.
+    "DEFAULT_PARSER_CLASSES": [
+        "segapp.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["segapp.api.ratelimit.TokenRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "segapp.api.errors.exception_handler",

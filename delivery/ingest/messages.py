@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 import orjson
 
+from segapp import jsondepth
+
 TYPES = ("identify", "track", "page", "screen", "group", "alias")
 _TYPE_SET = frozenset(TYPES)
 MAX_ID_LENGTH = 255  # the archive's column; clients send UUIDs (36) or ajs-next ids (~45)
@@ -66,15 +68,21 @@ def _is_id(value) -> bool:
 
 
 def _text(value, limit: int = MAX_ID_LENGTH) -> str:
+    """A field's copy for its archive column. PostgreSQL text cannot hold NUL, so it becomes
+    U+FFFD there; the payload keeps the field as sent (JSON writes NUL as an escape)."""
     if value.__class__ is str:
-        return value if len(value) <= limit else value[:limit]
-    return "" if value is None else str(value)[:limit]
+        text = value if len(value) <= limit else value[:limit]
+    else:
+        text = "" if value is None else str(value)[:limit]
+    return text.replace("\x00", "\ufffd") if "\x00" in text else text
 
 
 def refusal(message) -> tuple[str, str] | None:
     """(code, reason) if the message breaks a rule, else None."""
     if not isinstance(message, dict):
         return "invalid_message", "A message must be a JSON object."
+    if jsondepth.exceeds(message):
+        return "too_deep", f"The message nests deeper than {jsondepth.MAX_DEPTH} levels."
     kind = message.get("type")
     if not isinstance(kind, str) or kind not in _TYPE_SET:
         return "unknown_type", f"Unknown type {kind!r}: expected one of {', '.join(TYPES)}."
@@ -90,6 +98,10 @@ def refusal(message) -> tuple[str, str] | None:
     message_id = message.get("messageId")
     if message_id is not None and len(str(message_id)) > MAX_ID_LENGTH:
         return "invalid_message_id", f"messageId is longer than {MAX_ID_LENGTH} characters."
+    # The id is a key of the dedupe table and of delivery records, where PostgreSQL cannot hold
+    # NUL; replacing it, as other columns do, could make two ids one.
+    if isinstance(message_id, str) and "\x00" in message_id:
+        return "invalid_message_id", "messageId holds a NUL character."
     return None
 
 
@@ -108,7 +120,8 @@ def prepare(message, index: int, arrival: Arrival) -> Accepted | Rejected:
             reason=problem[1],
             message_id=_text(message.get("messageId")) if is_dict else "",
             type=_text(message.get("type"), 32) if is_dict else "",
-            payload=orjson.dumps(message).decode(),
+            # Pruned: a message too deep to store whole is kept up to the depth limit.
+            payload=orjson.dumps(jsondepth.pruned(message)).decode(),
         )
 
     message_id = message.get("messageId")

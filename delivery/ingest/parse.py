@@ -1,6 +1,6 @@
 """Request-level rules of the tracking API: body encoding, size limits, JSON, the write key.
 
-Anything refused here refuses the whole request (400/401/403/415); a single bad message inside a
+Anything refused here refuses the whole request (400/401/403/411/415); a single bad message inside a
 good request is ``messages.py``'s business.
 """
 
@@ -15,6 +15,7 @@ from django.db import connection
 
 from connections.models import WriteKey
 from delivery.ingest.errors import IngestError
+from segapp import jsondepth
 
 # Segment's documented limits: https://segment.com/docs/connections/sources/catalog/libraries/server/http-api/#max-request-size
 MAX_REQUEST_BYTES = 500 * 1024
@@ -28,13 +29,7 @@ def _too_large() -> IngestError:
 
 def read_json(request) -> tuple[dict, int]:
     """The decoded body and its size in bytes (after gzip)."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise IngestError(400, "invalid_request", "Content-Length is not a number.") from None
-    if length > MAX_REQUEST_BYTES:
-        raise _too_large()  # refused before reading a byte of it
-    body = request.body
+    body = _read_chunked(request.META) if _is_chunked(request.META) else _read_sized(request)
     encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
     if encoding == "gzip":
         body = _gunzip(body)
@@ -48,6 +43,37 @@ def read_json(request) -> tuple[dict, int]:
     if not isinstance(data, dict):
         raise IngestError(400, "invalid_request", "The request body must be a JSON object.")
     return data, len(body)
+
+
+def _read_sized(request) -> bytes:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise IngestError(400, "invalid_request", "Content-Length is not a number.") from None
+    if length > MAX_REQUEST_BYTES:
+        raise _too_large()  # refused before reading a byte of it
+    return request.body
+
+
+def _is_chunked(meta) -> bool:
+    encoding = meta.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return not meta.get("CONTENT_LENGTH") and "chunked" in encoding
+
+
+def _read_chunked(meta) -> bytes:
+    """A body sent without a length. Django reads it as empty (it trusts Content-Length alone), so
+    it is read from the server's stream, which gunicorn ends with the body and says so with
+    ``wsgi.input_terminated``; one byte past the limit is enough to refuse it."""
+    if not meta.get("wsgi.input_terminated"):
+        raise IngestError(
+            411,
+            "length_required",
+            "This server cannot read a chunked body: send a Content-Length.",
+        )
+    body = meta["wsgi.input"].read(MAX_REQUEST_BYTES + 1)
+    if len(body) > MAX_REQUEST_BYTES:
+        raise _too_large()
+    return body
 
 
 def _gunzip(body: bytes) -> bytes:
@@ -105,11 +131,18 @@ def _source_sql() -> str:
     return query.sql_with_params()[0]
 
 
+def could_be_write_key(key: str) -> bool:
+    """False for a key no source can have: PostgreSQL text cannot hold NUL (looking one up fails)."""
+    return "\x00" not in key
+
+
 def source_for(key: str) -> SourceRef:
     """One indexed query; never cached in process, so a disabled source stops at once everywhere."""
-    with connection.cursor() as cursor:
-        cursor.execute(_source_sql(), [key])
-        row = cursor.fetchone()
+    row = None
+    if could_be_write_key(key):
+        with connection.cursor() as cursor:
+            cursor.execute(_source_sql(), [key])
+            row = cursor.fetchone()
     if row is None:
         raise IngestError(401, "unauthorized", "Invalid write key.")
     source_id, workspace_id, enabled = row
@@ -137,6 +170,8 @@ def envelope(body: dict, single_type: str | None, body_size: int) -> Envelope:
     if single_type is not None:
         if body_size > MAX_MESSAGE_BYTES:
             raise _message_too_large(0, body_size)
+        if jsondepth.exceeds(body):
+            raise _too_deep("The message")
         return Envelope([body])
     batch = body.get("batch")
     if not isinstance(batch, list):
@@ -147,12 +182,23 @@ def envelope(body: dict, single_type: str | None, body_size: int) -> Envelope:
             "batch_too_large",
             f"The batch holds {len(batch)} messages; the limit is {MAX_BATCH_MESSAGES}.",
         )
+    # Messages too deep are rejected one by one (messages.refusal); what the request says
+    # besides them (context, integrations) goes into every message, so it refuses the request.
+    if jsondepth.exceeds({key: value for key, value in body.items() if key != "batch"}):
+        raise _too_deep("The request, outside its batch,")
     if body_size > MAX_MESSAGE_BYTES:  # else no message in it can be over the limit
         for index, message in enumerate(batch):
-            size = len(orjson.dumps(message))
+            try:
+                size = len(orjson.dumps(message))
+            except orjson.JSONEncodeError:
+                continue  # nested past what orjson writes, so too deep: messages.refusal says so
             if size > MAX_MESSAGE_BYTES:
                 raise _message_too_large(index, size)
     return Envelope(batch, body.get("sentAt"), body.get("context"), body.get("integrations"))
+
+
+def _too_deep(what: str) -> IngestError:
+    return IngestError(400, "too_deep", f"{what} nests deeper than {jsondepth.MAX_DEPTH} levels.")
 
 
 def _message_too_large(index: int, size: int) -> IngestError:

@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.utils.http import parse_etags
 
 from connections import device_mode
-from delivery.ingest import http
+from delivery.ingest import http, parse
 from delivery.ingest.errors import IngestError, error_response, json_response
 
 PREFIX, SUFFIX = "/v1/projects/", "/settings"
@@ -54,7 +54,7 @@ def _settings(request, write_key: str) -> HttpResponse:
         api_host = request.get_host()
     except DisallowedHost:
         return error_response(IngestError(400, "invalid_host", "This host is not served here."))
-    version = device_mode.source_version(write_key)
+    version = device_mode.source_version(write_key) if parse.could_be_write_key(write_key) else None
     if version is None:
         response = error_response(IngestError(404, "not_found", "Unknown write key."))
         response["Cache-Control"] = "no-store"

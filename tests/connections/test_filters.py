@@ -5,8 +5,10 @@ import pytest
 
 from connections import filters
 from connections.models import DestinationFilter, Source
+from segapp.jsondepth import MAX_DEPTH
 from segapp.models import AuditEntry
 from segapp.refusal import Refusal
+from tests.delivery.conftest import NESTED, with_nesting
 from tests.factories import make_instance, make_source
 
 DROP = [{"type": "DROP"}]
@@ -148,3 +150,14 @@ def test_console_preview_runs_the_typed_filter_against_the_sample(
     broken = client.post(url, {**form, "condition": "event = "}).content.decode()
     assert "position" in broken
     assert not instance.filters.exists()
+
+
+def test_console_preview_refuses_a_sample_nested_too_deep(instance, workspace, owner, client_as):
+    url = f"/w/{workspace.slug}/destinations/{instance.pk}/filter-preview/"
+    event = {"type": "track", "event": "A", "userId": "u", "properties": NESTED}
+    form = {"title": "T", "condition": 'event = "A"', "drop_fields": "properties.x"}
+    for levels in (MAX_DEPTH, 300):
+        form["sample_event"] = with_nesting(event, levels).decode()
+        response = client_as(owner).post(url, form)
+        assert response.status_code == 200
+        assert f"nests deeper than {MAX_DEPTH} levels" in response.content.decode()

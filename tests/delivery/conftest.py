@@ -63,6 +63,16 @@ def track(n: int = 0, **fields) -> dict:
     return {"type": "track", "event": f"Event {n}", "userId": f"user-{n}", **fields}
 
 
+NESTED = "<nested>"
+
+
+def with_nesting(body, levels: int) -> bytes:
+    """``body`` as JSON, each ``NESTED`` in it replaced by objects nested ``levels`` deep. Written
+    as text: encoders refuse such depths, which is what the tests are about."""
+    nesting = b'{"level": ' * levels + b'"bottom"' + b"}" * levels
+    return orjson.dumps(body).replace(orjson.dumps(NESTED), nesting)
+
+
 def process_env(**extra) -> dict:
     return {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", **extra}
 

@@ -20,6 +20,8 @@ from delivery.models import (
     IngestBatch,
     InstanceHealth,
 )
+from segapp.jsondepth import MAX_DEPTH
+from tests.delivery.conftest import NESTED, with_nesting
 from tests.factories import make_instance, make_source, make_workspace
 from tests.sinks import Reply
 
@@ -175,6 +177,16 @@ def test_an_invalid_event_gets_the_tracking_apis_reason(owner_client, hook, sink
     assert 'role="alert"' in page and error in page
     assert "<html" not in page  # the fragment alone
     assert not sink.received
+
+
+# 300 levels: orjson reads it but cannot write it back, as the request to the sink would need.
+@pytest.mark.parametrize("levels", [MAX_DEPTH, 300])
+def test_an_event_nested_too_deep_is_refused_and_not_sent(owner_client, hook, sink, levels):
+    event = with_nesting({**TRACK, "properties": NESTED}, levels).decode()
+    page = send(owner_client, hook, event, **HTMX)
+    assert 'role="alert"' in page and f"nests deeper than {MAX_DEPTH} levels" in page
+    assert not sink.received
+    assert_nothing_stored()
 
 
 def test_the_egress_policy_refusal_is_shown(owner_client, hook, sink, settings):

@@ -1,10 +1,12 @@
 """A bad message is refused on its own: its request's other messages are stored, and the refusal
 and its reason are recorded."""
 
+import orjson
 import pytest
 
 from delivery.models import Event, IngestBatch, RejectedMessage
-from tests.delivery.conftest import track
+from segapp.jsondepth import MAX_DEPTH
+from tests.delivery.conftest import NESTED, track, with_nesting
 
 
 @pytest.mark.parametrize(
@@ -77,3 +79,30 @@ def test_rejected_message_keeps_what_the_client_sent(api):
     rejection = RejectedMessage.objects.get()
     assert (rejection.message_id, rejection.type) == ("m-1", "track")
     assert '"properties":{"a":1}' in rejection.payload
+
+
+# 300 levels is past what orjson can write back; the padding takes the request over 32KB, where
+# each message's size is measured.
+@pytest.mark.parametrize(("levels", "padding"), [(MAX_DEPTH, 0), (300, 0), (300, 30_000)])
+def test_message_nested_too_deep_is_rejected_and_its_neighbours_kept(api, levels, padding):
+    at_the_limit = with_nesting(track(3, properties=NESTED), MAX_DEPTH - 1)
+    too_deep = with_nesting(track(2, messageId="deep-1", properties=NESTED), levels)
+    padded = orjson.dumps(track(4, properties={"blob": "x" * padding}))
+    messages = b",".join([orjson.dumps(track(1)), too_deep, at_the_limit, padded])
+    response = api.post("/v1/batch", raw=b'{"batch": [' + messages + b"]}")
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (3, 1)
+    (rejection,) = body["rejections"]
+    assert (rejection["index"], rejection["code"]) == (1, "too_deep")
+    assert f"{MAX_DEPTH} levels" in rejection["message"]
+    assert sorted(Event.objects.values_list("event_name", flat=True)) == [
+        "Event 1",
+        "Event 3",
+        "Event 4",
+    ]
+    stored = RejectedMessage.objects.get()
+    assert (stored.code, stored.message_id, stored.type) == ("too_deep", "deep-1", "track")
+    assert '"event":"Event 2"' in stored.payload  # kept, its depths cut at the limit
+    assert IngestBatch.objects.get().rejected_count == 1

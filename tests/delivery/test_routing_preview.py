@@ -21,6 +21,8 @@ from delivery.models import (
     RejectedMessage,
     SeenMessage,
 )
+from segapp.jsondepth import MAX_DEPTH
+from tests.delivery.conftest import NESTED, with_nesting
 from tests.factories import make_instance, make_source
 
 PAGE = {
@@ -130,6 +132,14 @@ def test_an_invalid_event_is_refused_with_the_tracking_apis_reason_and_not_recor
     assert "A track call needs an event name." in page and "<html" not in page
     assert "is not valid JSON" in preview(owner_client, source, "{nope")
     assert not RejectedMessage.objects.exists()
+
+
+def test_an_event_nested_too_deep_is_refused(owner_client, source, sink):
+    enabled(source, "webhooks", "Hook", webhookUrls=[f"{sink.url}/a"])
+    event = with_nesting({**PAGE, "properties": NESTED}, 300).decode()
+    page = preview(owner_client, source, event, **{"HX-Request": "true"})
+    assert f"nests deeper than {MAX_DEPTH} levels" in page and "<html" not in page
+    assert not sink.received and not RejectedMessage.objects.exists()
 
 
 def test_one_url_serves_the_form_and_the_results(owner_client, source, sink):

@@ -5,7 +5,8 @@ import orjson
 import pytest
 
 from delivery.models import Event, IngestBatch
-from tests.delivery.conftest import track
+from segapp.jsondepth import MAX_DEPTH
+from tests.delivery.conftest import NESTED, track, with_nesting
 
 
 def assert_refused(response, code: str, status: int = 400):
@@ -70,3 +71,28 @@ def test_batch_of_2500_messages_is_accepted(api):
     response = api.batch([track(n) for n in range(2500)])
     assert response.status_code == 200 and response.json()["accepted"] == 2500
     assert Event.objects.count() == 2500
+
+
+# 300 levels: orjson reads it (up to 1,024) but cannot write it back (past ~254).
+@pytest.mark.parametrize("levels", [MAX_DEPTH, 300])
+def test_single_message_nested_too_deep_is_refused(api, levels):
+    response = api.post("/v1/track", raw=with_nesting(track(1, properties=NESTED), levels))
+    assert_refused(response, "too_deep")
+    assert f"{MAX_DEPTH} levels" in response.json()["message"]
+
+
+def test_single_message_nested_to_the_limit_is_accepted(api):
+    raw = with_nesting(track(1, properties=NESTED), MAX_DEPTH - 1)
+    response = api.post("/v1/track", raw=raw)
+    assert response.status_code == 200 and response.json()["accepted"] == 1
+
+
+@pytest.mark.parametrize("field", ["context", "integrations", "extra"])
+def test_batch_nested_too_deep_outside_its_messages_is_refused(api, field):
+    raw = with_nesting({"batch": [track(1)], field: NESTED}, 300)
+    assert_refused(api.post("/v1/batch", raw=raw), "too_deep")
+
+
+def test_body_nested_past_what_json_parsers_read_is_refused(api):
+    raw = b'{"batch": [' + b"[" * 2000 + b"]" * 2000 + b"]}"
+    assert_refused(api.post("/v1/batch", raw=raw), "invalid_json")

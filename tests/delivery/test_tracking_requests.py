@@ -30,6 +30,9 @@ def test_write_key_in_the_body_alone_is_accepted(api, source, write_key):
         ("not-a-key", None, "Invalid write key"),
         (None, "not-a-key", "Invalid write key"),
         ("", None, "Missing write key"),
+        # PostgreSQL text cannot hold NUL: no key has one, and looking one up must not fail.
+        ("not\x00a-key", None, "Invalid write key"),
+        (None, "not\x00a-key", "Invalid write key"),
     ],
 )
 def test_missing_or_unknown_write_key_is_refused_with_401(api, basic, body_key, message):
