@@ -12,6 +12,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 from segapp.env import env_bool, env_int, env_list, env_str
 
+
+def _env_at_least(name: str, default: int, minimum: int) -> int:
+    value = env_int(name, default)
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SEGAPP_VAR_DIR", str(BASE_DIR / "var"))).resolve()
 
@@ -145,6 +153,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# How long an invitation link (a new member's way to choose a password) stays usable.
+INVITATION_MAX_AGE = _env_at_least("SEGAPP_INVITATION_MAX_AGE", 7 * 24 * 60 * 60, 60)
 LOGIN_URL = "segapp:login"
 LOGIN_REDIRECT_URL = "segapp:home"
 LOGOUT_REDIRECT_URL = "segapp:login"
@@ -174,13 +184,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "segapp.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
-
-
-def _env_at_least(name: str, default: int, minimum: int) -> int:
-    value = env_int(name, default)
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
-    return value
 
 
 # Public API rate limit: requests per token per fixed window, counted in the database so that all
