@@ -11,6 +11,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from segapp.env import env_bool, env_int, env_list, env_str
+from segapp.private_files import private_dir, private_file, private_siblings
 
 
 def _env_at_least(name: str, default: int, minimum: int) -> int:
@@ -28,7 +29,7 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # The embedded default is "nothing configured": one machine, no servers to install.
 EMBEDDED = not DATABASE_URL and not CELERY_BROKER_URL
 if EMBEDDED:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(VAR_DIR)
 
 
 def _secret_key() -> str:
@@ -38,11 +39,10 @@ def _secret_key() -> str:
     if DATABASE_URL:
         # Several machines must share one key (sessions, encrypted settings): never invent one.
         raise ImproperlyConfigured("SEGAPP_SECRET_KEY must be set when DATABASE_URL is set")
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
+    private_dir(VAR_DIR)
+    path = private_file(VAR_DIR / "secret_key")
+    if not path.read_text().strip():
         path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -124,7 +124,11 @@ TEMPLATES = [
 
 def _database() -> dict:
     if not DATABASE_URL:
-        config = dj_database_url.parse(f"sqlite:///{VAR_DIR / 'segapp.sqlite3'}")
+        path = VAR_DIR / "segapp.sqlite3"
+        private_dir(VAR_DIR)
+        private_file(path)  # before SQLite creates it with the umask's mode
+        private_siblings(path, ("-wal", "-shm", "-journal"))
+        config = dj_database_url.parse(f"sqlite:///{path}")
     else:
         config = dj_database_url.parse(
             DATABASE_URL, conn_max_age=env_int("SEGAPP_DB_CONN_MAX_AGE", 60)
@@ -214,9 +218,9 @@ SPECTACULAR_SETTINGS = {
 # Celery. The database is the source of truth; the broker only says "there is work".
 CELERY_BROKER_URL = CELERY_BROKER_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
-    _broker_dir = VAR_DIR / "broker"
+    _broker_dir = private_dir(VAR_DIR / "broker")
     for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+        private_dir(_broker_dir / _sub)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
