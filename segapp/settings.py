@@ -50,6 +50,9 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("SEGAPP_DEBUG", False)
 ALLOWED_HOSTS = env_list("SEGAPP_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("SEGAPP_CSRF_TRUSTED_ORIGINS", [])
+# How many reverse proxies of ours stand in front of Segapp, each appending to X-Forwarded-For:
+# the client's address is the entry the outermost one wrote. 0: the header is ignored.
+TRUSTED_PROXIES = _env_at_least("SEGAPP_TRUSTED_PROXIES", 0, 0)
 # Destinations on private/loopback addresses are refused unless this is on (SSRF guard).
 EGRESS_ALLOW_PRIVATE = env_bool("SEGAPP_EGRESS_ALLOW_PRIVATE", EMBEDDED)
 # Where browsers get device-mode destinations' code: analytics.js asks the host of its settings
