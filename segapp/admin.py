@@ -6,16 +6,21 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
 
 from segapp import tokens, workspaces
+from segapp.forms import AdminSignInForm
 from segapp.models import (
     ApiToken,
     AuditEntry,
     Invitation,
     Membership,
+    SignInFailures,
     User,
     WorkerPing,
     Workspace,
 )
 from segapp.refusal import Refusal
+
+# The admin's sign-in counts against the same throttle as the console's.
+admin.site.login_form = AdminSignInForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -194,6 +199,17 @@ class InvitationAdmin(ReadOnlyAdmin):
         "accepted_at",
         "superseded_at",
     ]
+
+
+@admin.register(SignInFailures)
+class SignInFailuresAdmin(ReadOnlyAdmin):
+    """Throttled accounts and addresses; deleting a row lifts its lock at once."""
+
+    list_display = ["key", "failures", "last_failure_time"]
+    search_fields = ["key"]
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(AuditEntry)

@@ -179,6 +179,23 @@ class ApiRateWindow(models.Model):
         return f"{self.hits} requests in window {self.window_index}"
 
 
+class SignInFailures(models.Model):
+    """Recent failed sign-ins of one account ("account:<email>") or one client address
+    ("address:<ip>"), counted by one UPSERT per attempt (``segapp/signin_throttle.py``), so every
+    web process on every machine counts against the same limit."""
+
+    key = models.CharField(primary_key=True, max_length=300)
+    failures = models.PositiveIntegerField()
+    # Unix time: the raw UPSERT compares it in SQL the same way on PostgreSQL and SQLite.
+    last_failure_time = models.FloatField()
+
+    class Meta:
+        verbose_name_plural = "sign-in failures"
+
+    def __str__(self):
+        return f"{self.key}: {self.failures}"
+
+
 class AuditEntry(models.Model):
     """One configuration change: who, what, when, before and after."""
 

@@ -162,6 +162,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # How long an invitation link (a new member's way to choose a password) stays usable.
 INVITATION_MAX_AGE = _env_at_least("SEGAPP_INVITATION_MAX_AGE", 7 * 24 * 60 * 60, 60)
+# Sign-in throttling (console and admin), counted in the database: after this many failed
+# sign-ins to one account, or from one client address, further attempts are refused until
+# LOGIN_LOCKOUT_SECONDS have passed since the last failure.
+LOGIN_FAILURE_LIMIT = _env_at_least("SEGAPP_LOGIN_FAILURE_LIMIT", 5, 1)
+LOGIN_ADDRESS_FAILURE_LIMIT = _env_at_least("SEGAPP_LOGIN_ADDRESS_FAILURE_LIMIT", 20, 1)
+LOGIN_LOCKOUT_SECONDS = _env_at_least("SEGAPP_LOGIN_LOCKOUT_SECONDS", 15 * 60, 1)
 LOGIN_URL = "segapp:login"
 LOGIN_REDIRECT_URL = "segapp:home"
 LOGOUT_REDIRECT_URL = "segapp:login"

@@ -8,12 +8,20 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from segapp import invitations
+from segapp.forms import SignInForm
 from segapp.refusal import Refusal
 
 
 class SignInView(auth_views.LoginView):
     template_name = "segapp/sign_in.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled:
+            response.status_code = 429
+        return response
 
 
 class SignOutView(auth_views.LogoutView):
