@@ -93,6 +93,7 @@ MIDDLEWARE = [
     # Answers /v1/{batch,track,…} here, before sessions, CSRF and auth (delivery/ingest/).
     "delivery.ingest.middleware.TrackingApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "segapp.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
