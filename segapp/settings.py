@@ -188,6 +188,16 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SEGAPP_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Served over HTTPS (secure cookies): browsers are told to never use plain HTTP for this host.
+# SecurityMiddleware sends it on HTTPS responses only.
+SECURE_HSTS_SECONDS = (
+    _env_at_least("SEGAPP_HSTS_SECONDS", 365 * 24 * 60 * 60, 0) if SESSION_COOKIE_SECURE else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SEGAPP_HSTS_INCLUDE_SUBDOMAINS", False)
+if TRUSTED_PROXIES:
+    # Our TLS-terminating proxy says whether the browser used HTTPS (it must set this header,
+    # overwriting any the client sent).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["segapp.api.auth.BearerTokenAuthentication"],
