@@ -39,10 +39,11 @@ class ThrottledSignIn:
     throttled = False
 
     def clean(self):
+        username = self.cleaned_data.get("username")
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # a field is missing: Django checks no password, nor do we
         try:
-            attempt = signin_throttle.begin_attempt(
-                self.request, self.cleaned_data.get("username", "")
-            )
+            attempt = signin_throttle.begin_attempt(self.request, username)
         except Refusal as refusal:
             self.throttled = True
             raise forms.ValidationError(refusal.message, code=refusal.rule) from None

@@ -72,6 +72,14 @@ def test_success_resets_the_account_count_but_not_the_address_count(db):
     assert THROTTLED in sign_in(make_user().email, PASSWORD).content.decode()
 
 
+def test_a_post_without_a_password_resets_nothing(db):
+    person = make_user()
+    for _ in range(5):
+        fail(person.email, 1)
+        sign_in(person.email, "")
+    assert THROTTLED in sign_in(person.email, PASSWORD).content.decode()
+
+
 def test_throttled_sign_in_is_logged_without_the_password(db, caplog):
     person = make_user()
     fail(person.email, 5)
