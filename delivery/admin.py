@@ -16,9 +16,12 @@ class ArchiveAdmin(ReadOnlyAdmin):
     list_select_related = ["source"]
     list_per_page = 50
 
+    class Media:
+        css = {"all": ["delivery/admin.css"]}  # the CSP allows no inline styles
+
     @admin.display(description="payload")
     def pretty_payload(self, obj):
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', pretty_text(obj.payload))
+        return format_html('<pre class="payload">{}</pre>', pretty_text(obj.payload))
 
 
 class RoutedFilter(admin.SimpleListFilter):

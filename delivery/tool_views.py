@@ -12,9 +12,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from connections.models import DestinationInstance, Source
 from delivery import tools
-from delivery.ingest.http import client_ip
 from delivery.ingest.messages import TYPES
 from segapp.access import get_in_workspace, workspace_view
+from segapp.client_ip import client_ip
 
 
 def _run(request, context: dict, run) -> None:

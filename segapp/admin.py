@@ -6,8 +6,21 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
 
 from segapp import tokens, workspaces
-from segapp.models import ApiToken, AuditEntry, Membership, User, WorkerPing, Workspace
+from segapp.forms import AdminSignInForm
+from segapp.models import (
+    ApiToken,
+    AuditEntry,
+    Invitation,
+    Membership,
+    SignInFailures,
+    User,
+    WorkerPing,
+    Workspace,
+)
 from segapp.refusal import Refusal
+
+# The admin's sign-in counts against the same throttle as the console's.
+admin.site.login_form = AdminSignInForm
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -165,6 +178,38 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         for token in queryset.select_related("workspace"):
             tokens.revoke_token(token, request.user)
         self.message_user(request, f"Revoked {queryset.count()} token(s).")
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Who was invited by which workspace, and whether they accepted. The link itself is never
+    shown (only its hash is stored, and that is left out too): a new one is issued from the
+    inviting workspace's Members page, to its owner."""
+
+    list_display = ["user", "workspace", "invited_by", "created_at", "expires_at", "accepted_at"]
+    search_fields = ["user__email", "workspace__name", "workspace__slug", "invited_by__email"]
+    list_filter = [("accepted_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user", "workspace", "invited_by"]
+    fields = [
+        "user",
+        "workspace",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "superseded_at",
+    ]
+
+
+@admin.register(SignInFailures)
+class SignInFailuresAdmin(ReadOnlyAdmin):
+    """Throttled accounts and addresses; deleting a row lifts its lock at once."""
+
+    list_display = ["key", "failures", "last_failure_time"]
+    search_fields = ["key"]
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
 
 
 @admin.register(AuditEntry)

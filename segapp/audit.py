@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from segapp.models import ApiToken, AuditEntry, Membership, User, Workspace
+from segapp.models import ApiToken, AuditEntry, Invitation, Membership, User, Workspace
 
 Actor = User | ApiToken | None
 SYSTEM = "system"
@@ -146,9 +146,11 @@ def register_workspace_types() -> None:
             "member.added": "added member",
             "member.role_changed": "changed member's role",
             "member.removed": "removed member",
+            "member.invited": "sent a new invitation link to member",
         },
         linker(Membership.objects, "segapp:member-list"),
     )
+    register(Invitation, "Invitation", {"member.joined": "accepted the invitation"})
     register(
         ApiToken,
         "Access token",

@@ -1,5 +1,8 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
 
+from segapp import signin_throttle
 from segapp.models import ApiToken, Plan, Role
 from segapp.refusal import Refusal
 
@@ -27,3 +30,31 @@ class MemberRoleForm(forms.Form):
 class TokenCreateForm(forms.Form):
     description = forms.CharField(max_length=200)
     role = forms.ChoiceField(choices=ApiToken.ROLES, initial=Role.MEMBER)
+
+
+class ThrottledSignIn:
+    """Counts each attempt of a sign-in form against the throttle before the password is checked
+    (``segapp/signin_throttle.py``); the console's and the admin's sign-in forms both use it."""
+
+    throttled = False
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # a field is missing: Django checks no password, nor do we
+        try:
+            attempt = signin_throttle.begin_attempt(self.request, username)
+        except Refusal as refusal:
+            self.throttled = True
+            raise forms.ValidationError(refusal.message, code=refusal.rule) from None
+        cleaned_data = super().clean()  # raises on a wrong password: the attempt stays counted
+        signin_throttle.succeeded(attempt)
+        return cleaned_data
+
+
+class SignInForm(ThrottledSignIn, AuthenticationForm):
+    pass
+
+
+class AdminSignInForm(ThrottledSignIn, AdminAuthenticationForm):
+    pass

@@ -36,7 +36,7 @@ class RequestLogMiddleware:
             "request",
             extra={
                 "method": request.method,
-                "path": redact_path(request.path),
+                "path": logged_path(request),
                 "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "user_id": getattr(user, "pk", None),
@@ -46,12 +46,28 @@ class RequestLogMiddleware:
         return response
 
 
-# Paths that carry a credential in the URL itself, with the segment to hide.
-_REDACTED_PREFIXES = ("/v1/projects/", "/reset/")
+# URL captures that are credentials: a page whose route captures one is logged by its route
+# (``/invitations/<str:token>/``), never by the path that holds the value.
+SECRET_URL_KWARGS = frozenset({"token", "uidb64", "write_key"})
+
+# Paths that carry a credential but are not resolved by the URL conf (answered by middleware
+# first, or unknown): everything after the prefix is hidden, or only the next segment.
+_REDACTED_TAILS = ("/reset/", "/invitations/")
+_REDACTED_SEGMENTS = ("/v1/projects/",)
+
+
+def logged_path(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    if match is not None and SECRET_URL_KWARGS & match.kwargs.keys():
+        return "/" + match.route
+    return redact_path(request.path)
 
 
 def redact_path(path: str) -> str:
-    for prefix in _REDACTED_PREFIXES:
+    for prefix in _REDACTED_TAILS:
+        if path.startswith(prefix):
+            return prefix + "***"
+    for prefix in _REDACTED_SEGMENTS:
         if path.startswith(prefix):
             rest = path[len(prefix) :].split("/", 1)
             return prefix + "***" + ("/" + rest[1] if len(rest) > 1 else "")

@@ -134,6 +134,34 @@ class ApiToken(models.Model):
         return self.revoked_at is None
 
 
+class Invitation(models.Model):
+    """A one-time link for a person whose account a workspace owner created, to choose a password.
+
+    Only the token's SHA-256 is stored; the link is shown once, to the owner who invited them. A
+    newer invitation for the same person supersedes this one, and choosing a password spends it.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user} to {self.workspace}"
+
+    def is_usable(self, now) -> bool:
+        return self.accepted_at is None and self.superseded_at is None and now < self.expires_at
+
+
 class ApiRateWindow(models.Model):
     """A token's request count in the current fixed window of the Public API rate limit.
 
@@ -149,6 +177,23 @@ class ApiRateWindow(models.Model):
 
     def __str__(self):
         return f"{self.hits} requests in window {self.window_index}"
+
+
+class SignInFailures(models.Model):
+    """Recent failed sign-ins of one account ("account:<email>") or one client address
+    ("address:<ip>"), counted by one UPSERT per attempt (``segapp/signin_throttle.py``), so every
+    web process on every machine counts against the same limit."""
+
+    key = models.CharField(primary_key=True, max_length=300)
+    failures = models.PositiveIntegerField()
+    # Unix time: the raw UPSERT compares it in SQL the same way on PostgreSQL and SQLite.
+    last_failure_time = models.FloatField()
+
+    class Meta:
+        verbose_name_plural = "sign-in failures"
+
+    def __str__(self):
+        return f"{self.key}: {self.failures}"
 
 
 class AuditEntry(models.Model):

@@ -11,6 +11,15 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from segapp.env import env_bool, env_int, env_list, env_str
+from segapp.private_files import private_dir, private_file, private_siblings
+
+
+def _env_at_least(name: str, default: int, minimum: int) -> int:
+    value = env_int(name, default)
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SEGAPP_VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -20,7 +29,7 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 # The embedded default is "nothing configured": one machine, no servers to install.
 EMBEDDED = not DATABASE_URL and not CELERY_BROKER_URL
 if EMBEDDED:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    private_dir(VAR_DIR)
 
 
 def _secret_key() -> str:
@@ -30,11 +39,10 @@ def _secret_key() -> str:
     if DATABASE_URL:
         # Several machines must share one key (sessions, encrypted settings): never invent one.
         raise ImproperlyConfigured("SEGAPP_SECRET_KEY must be set when DATABASE_URL is set")
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    path = VAR_DIR / "secret_key"
-    if not path.exists():
+    private_dir(VAR_DIR)
+    path = private_file(VAR_DIR / "secret_key")
+    if not path.read_text().strip():
         path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -42,6 +50,9 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("SEGAPP_DEBUG", False)
 ALLOWED_HOSTS = env_list("SEGAPP_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("SEGAPP_CSRF_TRUSTED_ORIGINS", [])
+# How many reverse proxies of ours stand in front of Segapp, each appending to X-Forwarded-For:
+# the client's address is the entry the outermost one wrote. 0: the header is ignored.
+TRUSTED_PROXIES = _env_at_least("SEGAPP_TRUSTED_PROXIES", 0, 0)
 # Destinations on private/loopback addresses are refused unless this is on (SSRF guard).
 EGRESS_ALLOW_PRIVATE = env_bool("SEGAPP_EGRESS_ALLOW_PRIVATE", EMBEDDED)
 # Where browsers get device-mode destinations' code: analytics.js asks the host of its settings
@@ -82,6 +93,7 @@ MIDDLEWARE = [
     # Answers /v1/{batch,track,…} here, before sessions, CSRF and auth (delivery/ingest/).
     "delivery.ingest.middleware.TrackingApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "segapp.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -116,7 +128,11 @@ TEMPLATES = [
 
 def _database() -> dict:
     if not DATABASE_URL:
-        config = dj_database_url.parse(f"sqlite:///{VAR_DIR / 'segapp.sqlite3'}")
+        path = VAR_DIR / "segapp.sqlite3"
+        private_dir(VAR_DIR)
+        private_file(path)  # before SQLite creates it with the umask's mode
+        private_siblings(path, ("-wal", "-shm", "-journal"))
+        config = dj_database_url.parse(f"sqlite:///{path}")
     else:
         config = dj_database_url.parse(
             DATABASE_URL, conn_max_age=env_int("SEGAPP_DB_CONN_MAX_AGE", 60)
@@ -145,6 +161,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# How long an invitation link (a new member's way to choose a password) stays usable.
+INVITATION_MAX_AGE = _env_at_least("SEGAPP_INVITATION_MAX_AGE", 7 * 24 * 60 * 60, 60)
+# Sign-in throttling (console and admin), counted in the database: after this many failed
+# sign-ins to one account, or from one client address, further attempts are refused until
+# LOGIN_LOCKOUT_SECONDS have passed since the last failure.
+LOGIN_FAILURE_LIMIT = _env_at_least("SEGAPP_LOGIN_FAILURE_LIMIT", 5, 1)
+LOGIN_ADDRESS_FAILURE_LIMIT = _env_at_least("SEGAPP_LOGIN_ADDRESS_FAILURE_LIMIT", 20, 1)
+LOGIN_LOCKOUT_SECONDS = _env_at_least("SEGAPP_LOGIN_LOCKOUT_SECONDS", 15 * 60, 1)
 LOGIN_URL = "segapp:login"
 LOGIN_REDIRECT_URL = "segapp:home"
 LOGOUT_REDIRECT_URL = "segapp:login"
@@ -164,6 +188,16 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SEGAPP_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Served over HTTPS (secure cookies): browsers are told to never use plain HTTP for this host.
+# SecurityMiddleware sends it on HTTPS responses only.
+SECURE_HSTS_SECONDS = (
+    _env_at_least("SEGAPP_HSTS_SECONDS", 365 * 24 * 60 * 60, 0) if SESSION_COOKIE_SECURE else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SEGAPP_HSTS_INCLUDE_SUBDOMAINS", False)
+if TRUSTED_PROXIES:
+    # Our TLS-terminating proxy says whether the browser used HTTPS (it must set this header,
+    # overwriting any the client sent).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["segapp.api.auth.BearerTokenAuthentication"],
@@ -180,13 +214,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "segapp.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
-
-
-def _env_at_least(name: str, default: int, minimum: int) -> int:
-    value = env_int(name, default)
-    if value < minimum:
-        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
-    return value
 
 
 # Public API rate limit: requests per token per fixed window, counted in the database so that all
@@ -217,9 +244,9 @@ SPECTACULAR_SETTINGS = {
 # Celery. The database is the source of truth; the broker only says "there is work".
 CELERY_BROKER_URL = CELERY_BROKER_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
-    _broker_dir = VAR_DIR / "broker"
+    _broker_dir = private_dir(VAR_DIR / "broker")
     for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+        private_dir(_broker_dir / _sub)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),

@@ -9,6 +9,11 @@ workspace_patterns = [
     path("settings/members/", workspace.member_list, name="member-list"),
     path("settings/members/<int:membership_id>/", workspace.member_update, name="member-update"),
     path(
+        "settings/members/<int:membership_id>/invitation/",
+        workspace.member_invite,
+        name="member-invite",
+    ),
+    path(
         "settings/members/<int:membership_id>/delete/",
         workspace.member_delete,
         name="member-delete",
@@ -24,7 +29,7 @@ segapp_patterns = [
     path("", accounts.home, name="home"),
     path("signin/", accounts.SignInView.as_view(), name="login"),
     path("signout/", accounts.SignOutView.as_view(), name="logout"),
-    path("reset/<uidb64>/<token>/", accounts.PasswordSetView.as_view(), name="password-set"),
+    path("invitations/<str:token>/", accounts.invitation_accept, name="invitation-accept"),
     path("workspaces/new/", workspace.workspace_create, name="workspace-create"),
     path("w/<slug:workspace_slug>/", include(workspace_patterns)),
 ]

@@ -1,13 +1,9 @@
 """Operations on workspaces and their members. Views, admin and commands call these."""
 
-from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
-from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
-from segapp import audit
+from segapp import audit, invitations
 from segapp.models import Membership, Plan, Role, User, Workspace
 from segapp.refusal import Refusal
 
@@ -54,16 +50,11 @@ def update_workspace(
     return workspace
 
 
-def set_password_path(user: User) -> str:
-    """A one-time link an owner hands to a new member so they can choose a password."""
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    return reverse("segapp:password-set", kwargs={"uidb64": uid, "token": token})
-
-
 @transaction.atomic
 def add_member(workspace: Workspace, email: str, role: str, actor) -> tuple[Membership, str | None]:
-    """Adds a member; a person without an account gets one and a set-password link to share."""
+    """Adds a member. A person without an account gets one, and the owner gets the one-time link
+    (a path) to pass on so they choose a password; anyone who already has an account gets no link
+    (it would be a way into their account), they sign in with their own."""
     email = User.objects.normalize_email(email.strip()).lower()
     if role not in Role.values:
         raise Refusal(f"Unknown role “{role}”.", rule="role-unknown", field="role")
@@ -77,7 +68,7 @@ def add_member(workspace: Workspace, email: str, role: str, actor) -> tuple[Memb
         )
     membership = Membership.objects.create(workspace=workspace, user=user, role=role)
     audit.record(workspace, actor, "member.added", membership, after={"email": email, "role": role})
-    return membership, set_password_path(user) if not user.has_usable_password() else None
+    return membership, invitations.issue_invitation(user, workspace, actor) if created else None
 
 
 def _refuse_losing_last_owner(membership: Membership) -> None:

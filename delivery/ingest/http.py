@@ -6,6 +6,7 @@ from django.http import HttpResponse
 
 from delivery.ingest import intake, parse
 from delivery.ingest.errors import IngestError, error_response, json_response
+from segapp.client_ip import client_ip
 
 # Path → the message type it implies (None: a batch). Short forms are analytics.js's.
 ENDPOINTS = {
@@ -80,13 +81,3 @@ def preflight(request, methods: str) -> HttpResponse:
     )
     response["Access-Control-Max-Age"] = "86400"
     return response
-
-
-def client_ip(request) -> str:
-    """The first hop of X-Forwarded-For (the client, behind our proxies), else the peer."""
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-    if forwarded:
-        first = forwarded.split(",", 1)[0].strip()
-        if first:
-            return first
-    return request.META.get("REMOTE_ADDR", "")

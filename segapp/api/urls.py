@@ -2,7 +2,7 @@
 the legacy Config API's Create Destination; the OpenAPI schema and its browsable docs."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 import segapp.api.schema  # noqa: F401  (registers the Bearer scheme with drf-spectacular)
@@ -18,6 +18,7 @@ from connections.api.sources import SourceViewSet
 from delivery.api.metrics import delivery_metrics
 from delivery.api.previews import preview_destination_filter
 from segapp.api.workspace import get_workspace
+from segapp.csp import csp_allow
 
 router = SimpleRouter(trailing_slash=False)
 router.register("catalog/destinations", DestinationCatalogViewSet, basename="catalog-destination")
@@ -30,7 +31,15 @@ app_name = "api"
 urlpatterns = [
     path("", get_workspace, name="workspace"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path(
+        "docs/",
+        # The split view serves its start-up script as a file (?script), not inline; Swagger UI's
+        # page keeps a small <style> block and its CSS uses data: icons.
+        csp_allow(style_src="'unsafe-inline'", img_src="data:")(
+            SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+        ),
+        name="docs",
+    ),
     path(
         "workspaces/<slug:workspaceSlug>/sources/<slug:sourceSlug>/destinations",
         ConfigApiDestinationViewSet.as_view({"post": "create"}),

@@ -1,24 +1,48 @@
-"""Sign in, sign out, choosing a password from a set-password link, and the landing redirect."""
+"""Sign in, sign out, choosing a password from an invitation link, and the landing redirect."""
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
-from django.urls import reverse_lazy
+from django.contrib.auth.forms import SetPasswordForm
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from segapp import invitations
+from segapp.forms import SignInForm
+from segapp.refusal import Refusal
 
 
 class SignInView(auth_views.LoginView):
     template_name = "segapp/sign_in.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled:
+            response.status_code = 429
+        return response
 
 
 class SignOutView(auth_views.LogoutView):
     pass
 
 
-class PasswordSetView(auth_views.PasswordResetConfirmView):
-    template_name = "segapp/password_set.html"
-    success_url = reverse_lazy("segapp:login")
-    post_reset_login = False
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token):
+    invitation = invitations.usable_invitation(token)
+    if invitation is None:
+        return render(request, "segapp/password_set.html", {"validlink": False}, status=404)
+    form = SetPasswordForm(invitation.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations.accept_invitation(token, form.cleaned_data["new_password1"])
+        except Refusal:
+            return render(request, "segapp/password_set.html", {"validlink": False}, status=404)
+        messages.success(request, "Password chosen. Sign in with it.")
+        return redirect("segapp:login")
+    context = {"validlink": True, "form": form, "email": invitation.user.email}
+    return render(request, "segapp/password_set.html", context)
 
 
 @login_required

@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from segapp import workspaces
+from segapp import invitations, workspaces
 from segapp.access import get_in_workspace, workspace_view
 from segapp.forms import MemberAddForm, MemberRoleForm, WorkspaceForm, add_refusal
 from segapp.models import Membership, Role, WorkerPing
@@ -52,24 +52,53 @@ def settings_general(request):
     return render(request, "segapp/settings_general.html", {"form": form, "saved": saved})
 
 
+def _members_page(request, form, *, notice=None, invitation_path=None, error=None):
+    members = request.workspace.memberships.select_related("user").order_by("user__email")
+    context = {
+        "form": form,
+        "members": members,
+        "notice": notice,
+        # Shown once, to the owner who created the account, to pass on to that person only.
+        "invitation_link": request.build_absolute_uri(invitation_path) if invitation_path else None,
+        "error": error,
+    }
+    return render(request, "segapp/members.html", context)
+
+
 @workspace_view(change=Role.OWNER)
 @require_http_methods(["GET", "POST"])
 def member_list(request):
     form = MemberAddForm(request.POST or None)
-    set_password_link = None
     if request.method == "POST" and form.is_valid():
         try:
-            _, path = workspaces.add_member(
+            membership, path = workspaces.add_member(
                 request.workspace, actor=request.user, **form.cleaned_data
             )
         except Refusal as refusal:
             add_refusal(form, refusal)
         else:
-            set_password_link = request.build_absolute_uri(path) if path else None
-            form = MemberAddForm()
-    members = request.workspace.memberships.select_related("user").order_by("user__email")
-    context = {"form": form, "members": members, "set_password_link": set_password_link}
-    return render(request, "segapp/members.html", context)
+            notice = (
+                f"{membership.user.email} added. Send them this one-time link to choose a password:"
+                if path
+                else f"{membership.user.email} added. They sign in with their own account."
+            )
+            return _members_page(request, MemberAddForm(), notice=notice, invitation_path=path)
+    return _members_page(request, form)
+
+
+@workspace_view(change=Role.OWNER)
+@require_POST
+def member_invite(request, membership_id):
+    """A new invitation link for a member who has not chosen a password yet."""
+    membership = get_in_workspace(
+        Membership.objects.select_related("user", "workspace"), request.workspace, pk=membership_id
+    )
+    try:
+        path = invitations.reissue_invitation(membership, request.user)
+    except Refusal as refusal:
+        return _members_page(request, MemberAddForm(), error=refusal.message)
+    notice = f"New link for {membership.user.email}; earlier links no longer work:"
+    return _members_page(request, MemberAddForm(), notice=notice, invitation_path=path)
 
 
 @workspace_view(change=Role.OWNER)

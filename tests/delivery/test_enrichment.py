@@ -78,11 +78,21 @@ def test_context_ip_comes_from_the_peer(api):
     assert stored()["context"]["ip"] == "127.0.0.1"
 
 
-def test_context_ip_comes_from_the_first_forwarded_hop(api):
+def test_context_ip_ignores_a_forwarded_for_header_without_trusted_proxies(api):
     api.post(
         "/v1/batch",
         {"batch": [track(1)]},
-        headers={"X-Forwarded-For": "203.0.113.7, 10.0.0.1"},
+        headers={"X-Forwarded-For": "203.0.113.7"},  # anyone can send this header
+    )
+    assert stored()["context"]["ip"] == "127.0.0.1"
+
+
+def test_context_ip_is_the_address_our_proxy_saw(api, settings):
+    settings.TRUSTED_PROXIES = 1
+    api.post(
+        "/v1/batch",
+        {"batch": [track(1)]},
+        headers={"X-Forwarded-For": "198.51.100.66, 203.0.113.7"},  # the first hop is spoofed
     )
     assert stored()["context"]["ip"] == "203.0.113.7"
 

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 from segapp.env import env_int
 from segapp.management.commands.bootstrap import bootstrap
 from segapp.models import Plan
+from segapp.private_files import private_file
 
 DEMO_EMAIL = "demo@segapp.local"
 DEMO_WORKSPACE = "Demo"
@@ -28,8 +29,7 @@ def demo_password() -> str:
     if path.exists():
         return json.loads(path.read_text())["password"]
     password = secrets.token_urlsafe(12)
-    path.write_text(json.dumps({"email": DEMO_EMAIL, "password": password}))
-    path.chmod(0o600)
+    private_file(path).write_text(json.dumps({"email": DEMO_EMAIL, "password": password}))
     return password
 
 
