@@ -85,7 +85,7 @@ def run(instances: int, events: int, concurrency: int, port: int) -> None:
     add_instances(key, instances, sink.url)
     env = {**os.environ, "SEGAPP_EGRESS_ALLOW_PRIVATE": "1", "SEGAPP_DISPATCH_INTERVAL": "1"}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "segapp", "worker", "--beat", "--concurrency", str(concurrency),
+        [sys.executable, "-m", "celery", "-A", "segapp", "worker", "--concurrency", str(concurrency),
          "--loglevel", "WARNING", "--without-mingle", "--without-gossip"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

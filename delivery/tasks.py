@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from delivery import archive, counters, deliveries, routing
 from delivery.models import IngestBatch
+from segapp import sweeps
 
 log = logging.getLogger("segapp.delivery")
 
@@ -38,6 +39,7 @@ def deliver_job(job_id: int) -> None:
 
 
 @shared_task(acks_late=True, soft_time_limit=25, time_limit=30)
+@sweeps.exclusive(lease_seconds=30)
 def dispatch_due_jobs() -> None:
     """Sends the jobs whose retry time has come, and any whose task was lost."""
     grace = timedelta(seconds=settings.ROUTING_SWEEP_GRACE)
@@ -82,6 +84,7 @@ def queue_routing(batch_id: int) -> bool:
 
 
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+@sweeps.exclusive(lease_seconds=60)
 def requeue_unrouted_batches() -> None:
     grace = timedelta(seconds=settings.ROUTING_SWEEP_GRACE)
     batch_ids = routing.batches_to_requeue(grace)
@@ -92,10 +95,12 @@ def requeue_unrouted_batches() -> None:
 
 
 @shared_task(acks_late=True, soft_time_limit=250, time_limit=300)
+@sweeps.exclusive(lease_seconds=300)
 def compact_counters() -> None:
     counters.compact()
 
 
 @shared_task(acks_late=True, soft_time_limit=250, time_limit=300)
+@sweeps.exclusive(lease_seconds=300)
 def prune_seen_messages() -> None:
     archive.prune_seen_messages(timezone.now())

@@ -1,8 +1,10 @@
-"""The Celery app. Workers: ``celery -A segapp worker`` (add ``-B`` on exactly one for the sweeps)."""
+"""The Celery app. Workers: ``celery -A segapp worker``; each also sends the periodic sweeps when
+they are due (segapp/sweeps.py), so no separate ``celery beat`` is needed."""
 
 import os
 
 from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
 
 from segapp import broker
 
@@ -17,3 +19,18 @@ app.autodiscover_tasks()
 
 # Connect the one-line-per-task log signals.
 import segapp.logging  # noqa: E402, F401
+
+
+@worker_ready.connect
+def start_sweep_ticker(sender, **kwargs):
+    from segapp.sweeps import Ticker
+
+    sender.app.segapp_ticker = Ticker(sender.app, sender.hostname)
+    sender.app.segapp_ticker.start()
+
+
+@worker_shutdown.connect
+def stop_sweep_ticker(sender, **kwargs):
+    ticker = getattr(sender.app, "segapp_ticker", None) if sender else None
+    if ticker is not None:
+        ticker.stop()

@@ -256,3 +256,32 @@ class WorkerPing(models.Model):
 
     def __str__(self):
         return f"ping {self.pk} from pid {self.requested_by_pid}"
+
+
+class Sweep(models.Model):
+    """One periodic sweep's state, shared by every process: who may send its task next, and the
+    lease of the run in progress (``segapp/sweeps.py``)."""
+
+    name = models.CharField(primary_key=True, max_length=200, help_text="The sweep's task name")
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="Its task was last sent")
+    last_started_at = models.DateTimeField(null=True, blank=True)
+    last_finished_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="A run holds it until")
+    holder = models.CharField(max_length=200, blank=True, help_text="host:pid of the last run")
+
+    def __str__(self):
+        return self.name
+
+
+class WorkerHeartbeat(models.Model):
+    """A Celery worker's latest sign of life, written by its sweep ticker."""
+
+    hostname = models.CharField(primary_key=True, max_length=200)
+    pid = models.IntegerField()
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-seen_at"]
+
+    def __str__(self):
+        return self.hostname

@@ -268,7 +268,6 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # after 100 attempts, some 45 minutes, and the worker exits, taking its sweepers with it).
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
 
 # Tracking API and routing (delivery/). The tracking API publishes a routing task after its
 # events are committed; when the broker is down the sweeper sends it later, so publishing must
@@ -288,22 +287,16 @@ ROUTING_SWEEP_INTERVAL = env_int("SEGAPP_ROUTING_SWEEP_INTERVAL", 15)
 ROUTING_SWEEP_GRACE = env_int("SEGAPP_ROUTING_SWEEP_GRACE", 30)
 if ROUTING_SWEEP_INTERVAL < 1 or ROUTING_SWEEP_GRACE < 1:
     raise ImproperlyConfigured("SEGAPP_ROUTING_SWEEP_INTERVAL and _GRACE must be at least 1")
-CELERY_BEAT_SCHEDULE["delivery-requeue-unrouted-batches"] = {
-    "task": "delivery.tasks.requeue_unrouted_batches",
-    "schedule": ROUTING_SWEEP_INTERVAL,
+# Periodic sweeps: task name → seconds between runs. Every worker sends them when due, and one
+# run acts per interval (segapp/sweeps.py), so no separate scheduler is needed; a ``celery beat``
+# may still run and is harmless.
+SWEEPS = {
+    "delivery.tasks.requeue_unrouted_batches": ROUTING_SWEEP_INTERVAL,
+    "delivery.tasks.dispatch_due_jobs": env_int("SEGAPP_DISPATCH_INTERVAL", 2),
+    "delivery.tasks.compact_counters": 600,
+    "delivery.tasks.prune_seen_messages": 3600,
 }
-CELERY_BEAT_SCHEDULE["delivery-dispatch-due-jobs"] = {
-    "task": "delivery.tasks.dispatch_due_jobs",
-    "schedule": env_int("SEGAPP_DISPATCH_INTERVAL", 2),
-}
-CELERY_BEAT_SCHEDULE["delivery-compact-counters"] = {
-    "task": "delivery.tasks.compact_counters",
-    "schedule": 600,
-}
-CELERY_BEAT_SCHEDULE["delivery-prune-seen-messages"] = {
-    "task": "delivery.tasks.prune_seen_messages",
-    "schedule": 3600,
-}
+CELERY_BEAT_SCHEDULE = {name: {"task": name, "schedule": every} for name, every in SWEEPS.items()}
 
 LOGGING = {
     "version": 1,

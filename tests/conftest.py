@@ -51,6 +51,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _sweeps_on_demand(settings):
+    # In-process tests run a sweep task whenever they need it; in a deployment one run acts per
+    # interval (tests/segapp/test_sweeps.py holds those rules).
+    settings.SWEEPS = dict.fromkeys(settings.SWEEPS, 0)
+
+
 @pytest.fixture
 def catalog(db):
     """The shipped reference data, loaded by the real loader."""

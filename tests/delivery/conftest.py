@@ -78,14 +78,14 @@ def process_env(**extra) -> dict:
 
 
 def start_worker_with_sweeper(tmp_path, broker_url: str):
-    """A real worker with its beat scheduler, sweeping every second after a one-second grace."""
+    """A real worker, sweeping every second after a one-second grace (no beat: workers sweep)."""
     env = process_env(
         CELERY_BROKER_URL=broker_url,
         SEGAPP_VAR_DIR=str(tmp_path),
         SEGAPP_ROUTING_SWEEP_INTERVAL="1",
         SEGAPP_ROUTING_SWEEP_GRACE="1",
     )
-    args = [sys.executable, "-m", "celery", "-A", "segapp", "worker", "--beat"]
+    args = [sys.executable, "-m", "celery", "-A", "segapp", "worker"]
     args += ["--concurrency", "1", "--loglevel", "INFO", "--without-mingle", "--without-gossip"]
     return start(args, env, cwd=REPO)
 

@@ -42,7 +42,7 @@ def sinks():
 
 
 def worker(tmp_path, broker, **env):
-    """A worker with its beat scheduler; the dispatcher and sweepers run every second."""
+    """A worker (no beat: workers sweep); the dispatcher and sweepers run every second."""
     environment = process_env(
         CELERY_BROKER_URL=os.environ["CELERY_BROKER_URL"],
         SEGAPP_VAR_DIR=str(tmp_path),
@@ -53,7 +53,7 @@ def worker(tmp_path, broker, **env):
         SEGAPP_DELIVERY_RETRY_BASE_DELAY="1",
         **env,
     )
-    args = [sys.executable, "-m", "celery", "-A", "segapp", "worker", "--beat", "--concurrency", "4",
+    args = [sys.executable, "-m", "celery", "-A", "segapp", "worker", "--concurrency", "4",
             "--loglevel", "INFO", "--without-mingle", "--without-gossip"]  # fmt: skip
     return start(args, environment, cwd=REPO)
 
@@ -187,7 +187,7 @@ def test_a_broker_restart_loses_nothing(source, sinks, tmp_path):
     web, _, base_url = start_web(broker_url)
     env = process_env(CELERY_BROKER_URL=broker_url, SEGAPP_VAR_DIR=str(tmp_path), SEGAPP_EGRESS_ALLOW_PRIVATE="1",
                       SEGAPP_ROUTING_SWEEP_INTERVAL="1", SEGAPP_ROUTING_SWEEP_GRACE="1", SEGAPP_DISPATCH_INTERVAL="1")  # fmt: skip
-    args = [sys.executable, "-m", "celery", "-A", "segapp", "worker", "--beat", "--concurrency", "2",
+    args = [sys.executable, "-m", "celery", "-A", "segapp", "worker", "--concurrency", "2",
             "--loglevel", "INFO", "--without-mingle", "--without-gossip"]  # fmt: skip
     worker_proc, output = start(args, env, cwd=REPO)
 

@@ -1,5 +1,5 @@
 """The embedded default in one command: prepare the database, then run the console, the tracking
-API (gunicorn) and a real Celery worker with its beat scheduler, until Ctrl-C."""
+API (gunicorn) and a real Celery worker, which also runs the periodic sweeps, until Ctrl-C."""
 
 import json
 import os
@@ -72,7 +72,6 @@ class Command(BaseCommand):
                     "-A",
                     "segapp",
                     "worker",
-                    "--beat",
                     "--concurrency",
                     str(concurrency),
                     "--loglevel",
