@@ -102,7 +102,18 @@ def workspaces_a_and_b(django_db_setup, django_db_blocker):
         a = make_one_of_everything(make_user(), "Alpha", unreachable)
         b = make_one_of_everything(make_user(), "Beta", unreachable)
         a["read_only_user"] = make_member(a["workspace"], Role.READ_ONLY)
+        a["read_only_raw_token"] = make_token(a["workspace"], Role.READ_ONLY)[1]
+        b["owner_raw_token"] = make_token(b["workspace"], Role.OWNER)[1]
         for each in (a, b):
             each["owner"] = each["workspace"].memberships.get(role=Role.OWNER).user
         yield a, b
         transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def workspace_a_rows(workspaces_a_and_b, django_db_blocker):
+    """Workspace A's rows as made, for tests to show that a request changed none of them."""
+    from tests.snapshots import workspace_rows
+
+    with django_db_blocker.unblock():
+        return workspace_rows(workspaces_a_and_b[0]["workspace"])

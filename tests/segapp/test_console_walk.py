@@ -81,12 +81,6 @@ def send(client: Client, method: str, path: str):
     return client.generic(method, path, urlencode(FORM), "application/x-www-form-urlencoded")
 
 
-@pytest.fixture(scope="module")
-def a_rows(workspaces_a_and_b, django_db_blocker):
-    with django_db_blocker.unblock():
-        return workspace_rows(workspaces_a_and_b[0]["workspace"])
-
-
 def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
@@ -101,12 +95,14 @@ def test_every_route_parameter_has_a_real_value():
 
 
 @pytest.mark.parametrize(("variant", "method", "route"), list(b_owner_cases()))
-def test_another_workspaces_owner_is_refused(workspaces_a_and_b, a_rows, variant, method, route):
+def test_another_workspaces_owner_is_refused(
+    workspaces_a_and_b, workspace_a_rows, variant, method, route
+):
     a, b = workspaces_a_and_b
     path = fill(route, values_for(route, a, b, variant))
     response = send(signed_in(b["owner"]), method, path)
     assert response.status_code in REFUSED, (path, response.status_code)
-    assert workspace_rows(a["workspace"]) == a_rows
+    assert workspace_rows(a["workspace"]) == workspace_a_rows
 
 
 @pytest.mark.parametrize(
@@ -114,7 +110,7 @@ def test_another_workspaces_owner_is_refused(workspaces_a_and_b, a_rows, variant
     [pytest.param(m, r, id=f"{m} /{r}") for r in ROUTES for m in METHODS],
 )
 def test_read_only_member_reads_every_page_and_changes_nothing(
-    workspaces_a_and_b, a_rows, method, route
+    workspaces_a_and_b, workspace_a_rows, method, route
 ):
     a, b = workspaces_a_and_b
     path = fill(route, values_for(route, a, b, "A's slug"))
@@ -125,4 +121,4 @@ def test_read_only_member_reads_every_page_and_changes_nothing(
         assert response.status_code == 200, (path, response.status_code)
     else:
         assert response.status_code in REFUSED, (path, response.status_code)
-    assert workspace_rows(a["workspace"]) == a_rows
+    assert workspace_rows(a["workspace"]) == workspace_a_rows
