@@ -2,7 +2,7 @@
 and Delivery Overview."""
 
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 from connections.forms import FilterForm
 from connections.models import DestinationInstance, Source
 from delivery import debugger, deliveries, event_delivery, previews, tasks
-from delivery.models import RedeliveryRun
+from delivery.models import DeliveryJob, RedeliveryRun
 from delivery.pretty import pretty
 from segapp import jsondepth
 from segapp.access import get_in_workspace, workspace_view
@@ -115,7 +115,10 @@ def instance_delivery(request, instance_id):
 @require_POST
 def redeliver_one(request, instance_id, job_id):
     instance = _instance(request, instance_id)
-    deliveries.redeliver(job_id, instance.pk)
+    # Another destination's job (another workspace's, say) looks absent; one of this destination
+    # that is no longer dead-lettered (a second click) is left as it is.
+    job = get_object_or_404(DeliveryJob.objects.only("pk"), pk=job_id, instance_id=instance.pk)
+    deliveries.redeliver(job.pk, instance.pk)
     return redirect(reverse("delivery:event-delivery", args=[request.workspace.slug, instance.pk]))
 
 

@@ -85,3 +85,42 @@ def broker():
     client.delete("celery")
     yield client
     client.delete("celery")
+
+
+@pytest.fixture(scope="module")
+def workspaces_a_and_b(django_db_setup, django_db_blocker):
+    """Two workspaces, each with one of every object (``make_one_of_everything``), their owners,
+    and A's read-only member. Made once per module, inside a transaction rolled back after it: the
+    tests of the module only read them, and each test's own changes are rolled back too."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from catalog.loader import load_catalog
+    from tests.factories import make_one_of_everything
+
+    quick = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        DELIVERY_RETRY_WINDOW=0,
+        EGRESS_ALLOW_PRIVATE=True,
+    )
+    with django_db_blocker.unblock(), transaction.atomic(), quick:
+        load_catalog()
+        unreachable = "http://127.0.0.1:9/hook"  # the discard port: nothing listens
+        a = make_one_of_everything(make_user(), "Alpha", unreachable)
+        b = make_one_of_everything(make_user(), "Beta", unreachable)
+        a["read_only_user"] = make_member(a["workspace"], Role.READ_ONLY)
+        a["read_only_raw_token"] = make_token(a["workspace"], Role.READ_ONLY)[1]
+        b["owner_raw_token"] = make_token(b["workspace"], Role.OWNER)[1]
+        for each in (a, b):
+            each["owner"] = each["workspace"].memberships.get(role=Role.OWNER).user
+        yield a, b
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def workspace_a_rows(workspaces_a_and_b, django_db_blocker):
+    """Workspace A's rows as made, for tests to show that a request changed none of them."""
+    from tests.snapshots import workspace_rows
+
+    with django_db_blocker.unblock():
+        return workspace_rows(workspaces_a_and_b[0]["workspace"])

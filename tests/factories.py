@@ -70,3 +70,61 @@ def make_instance(
     metadata = DestinationMetadata.objects.get(slug=slug)
     values = {**required_settings(metadata), **(settings or {})}
     return create_instance(source, metadata, None, name=name, settings=values, **kwargs)
+
+
+def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict:
+    """A workspace holding one of every object a console page or API operation names by id, each
+    made by its real operation: the ids that access tests walk. Every object can be changed or
+    deleted (a second write key, a member, a spare token, an older settings version), so an access
+    check that lets a request through shows up as a change. The dead-lettered delivery comes from
+    an event posted to the tracking API that ``unreachable_url`` refused; the caller makes
+    ``DELIVERY_RETRY_WINDOW`` 0 so the first failure is final."""
+    import base64
+
+    from django.test import Client
+
+    from connections import filters, instances, sources, transformations
+    from delivery import deliveries, routing
+    from delivery.models import DeliveryJob, IngestBatch, JobState
+
+    workspace = make_workspace(owner, name)
+    source = make_source(workspace, "javascript", name=f"{name} site")
+    write_key = sources.add_write_key(source, None)
+    instance = instances.set_enabled(
+        make_instance(source, "webhooks", name=f"{name} hook",
+                      settings={"webhookUrls": [unreachable_url], "sharedSecret": "s3cr3t"}),
+        True, None,
+    )  # fmt: skip
+    instances.update_settings(instance, {"sharedSecret": "s3cr3t-2"}, None, merge=True)
+    item = filters.create_filter(
+        instance, None, title="No tests", condition="event = 'Test'", actions=[{"type": "DROP"}]
+    )
+    transformation = transformations.create_transformation(
+        source, None, {"name": "Drop email", "target": "track", "drops": ["email"]}
+    )
+    member = make_member(workspace, Role.MEMBER)
+    token, _ = make_token(workspace, Role.MEMBER)
+
+    basic = base64.b64encode(f"{write_key.key}:".encode()).decode()
+    event = {"type": "track", "event": "Paid", "userId": "u1", "messageId": f"{name}-1"}
+    response = Client().post("/v1/track", event, "application/json",
+                             headers={"Authorization": f"Basic {basic}"})  # fmt: skip
+    assert response.status_code == 200, response.content
+    batch = IngestBatch.objects.filter(source_id=source.pk).get()
+    IngestBatch.claim(batch.pk, routing.ROUTING_LEASE)
+    (job_id,) = routing.route_batch(batch.pk)
+    deliveries.deliver_job(job_id)
+    job = DeliveryJob.objects.get(pk=job_id)
+    assert job.state == JobState.DEAD_LETTERED, (job.state, job.last_error)
+    return {
+        "workspace": workspace,
+        "source": source,
+        "write_key": write_key,
+        "instance": instance,
+        "filter": item,
+        "transformation": transformation,
+        "settings_version": instance.settings_versions.order_by("number").first(),
+        "membership": Membership.objects.get(workspace=workspace, user=member),
+        "token": token,
+        "dead_letter": job,
+    }

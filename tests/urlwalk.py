@@ -1,5 +1,7 @@
 """Every console URL inside a workspace, so access tests cover endpoints added later too."""
 
+import re
+
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
 
@@ -42,3 +44,22 @@ def _type(converter) -> str:
         "UUIDConverter": "uuid",
         "PathConverter": "path",
     }[type(converter).__name__]
+
+
+PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def workspace_routes() -> list[str]:
+    """Every workspace route as the URL conf writes it (``w/<slug:workspace_slug>/…``)."""
+    routes = (route for route, _ in _walk(get_resolver().url_patterns))
+    return [route for route in routes if route.startswith(WORKSPACE_PREFIX)]
+
+
+def route_parameters(route: str) -> list[str]:
+    """The route's parameter names, outermost first."""
+    return PARAMETER.findall(route)
+
+
+def fill(route: str, values: dict) -> str:
+    """The route as a path, each parameter replaced by its value in ``values``."""
+    return "/" + PARAMETER.sub(lambda match: str(values[match[1]]), route)

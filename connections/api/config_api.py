@@ -23,6 +23,7 @@ from connections import instances
 from connections.api.destinations import DESTINATION_KINDS, settings_errors
 from connections.models import DestinationInstance, Source
 from segapp.api.base import OperationSerializer, WorkspaceScopedViewSet
+from segapp.api.fields import StorableJSONField
 from segapp.api.schema import errors
 from segapp.refusal import Refusal
 
@@ -39,7 +40,7 @@ def destination_path(source: Source, metadata: DestinationMetadata) -> str:
 class ConfigEntrySerializer(serializers.Serializer):
     name = serializers.CharField()
     type = serializers.CharField(required=False)
-    value = serializers.JSONField()
+    value = StorableJSONField()
 
 
 @extend_schema_serializer(component_name="ConfigApiDestinationInput")

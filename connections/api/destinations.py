@@ -26,6 +26,7 @@ from connections.models import DestinationInstance, Source
 from connections.settings_schema import SettingsInvalid
 from segapp.api.base import InWorkspaceField, OperationSerializer, WorkspaceScopedViewSet
 from segapp.api.errors import FieldErrors
+from segapp.api.fields import StorableDictField
 from segapp.api.schema import (
     envelope,
     errors,
@@ -81,7 +82,7 @@ class CreateDestinationSerializer(OperationSerializer):
     )
     enabled = serializers.BooleanField(required=False, default=False)
     name = serializers.CharField(required=False, allow_blank=True, default="")
-    settings = serializers.DictField()
+    settings = StorableDictField()
 
     def create(self, validated):
         with settings_errors():
@@ -101,7 +102,7 @@ class UpdateDestinationSerializer(OperationSerializer):
 
     name = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     enabled = serializers.BooleanField(required=False)
-    settings = serializers.DictField(required=False)
+    settings = StorableDictField(required=False)
 
     @transaction.atomic  # one change: a refused part leaves the instance as it was
     def update(self, instance, validated):

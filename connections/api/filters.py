@@ -13,6 +13,7 @@ from connections.filter_actions import ACTION_TYPES
 from connections.models import DestinationFilter, DestinationInstance
 from segapp.access import get_in_workspace
 from segapp.api.base import OperationSerializer, WorkspaceScopedViewSet
+from segapp.api.fields import check_storable
 from segapp.api.schema import (
     envelope,
     errors,
@@ -36,7 +37,7 @@ class FilterActionSerializer(serializers.Serializer):
     def to_internal_value(self, data):
         if not isinstance(data, dict):
             raise serializers.ValidationError("An action is an object.")
-        return data
+        return check_storable(data)
 
     def to_representation(self, action):
         return action  # stored in the API's own shape

@@ -18,6 +18,7 @@ from connections import sources
 from connections.api.destinations import DestinationSerializer, DestinationViewSet
 from connections.models import Source, WriteKey
 from segapp.api.base import OperationSerializer, WorkspaceScopedViewSet
+from segapp.api.fields import StorableDictField
 from segapp.api.schema import (
     envelope,
     errors,
@@ -77,7 +78,7 @@ class CreateSourceSerializer(OperationSerializer):
         queryset=SourceMetadata.objects.all(),
         error_messages={"does_not_exist": "No source in the catalog has id “{pk_value}”."},
     )
-    settings = serializers.DictField(required=False, default=dict)
+    settings = StorableDictField(required=False, default=dict)
 
     def create(self, validated):
         return sources.create_source(
@@ -97,7 +98,7 @@ class UpdateSourceSerializer(OperationSerializer):
     name = serializers.CharField(required=False, allow_blank=True, max_length=100)
     slug = serializers.CharField(required=False, allow_blank=True, max_length=100)
     enabled = serializers.BooleanField(required=False)
-    settings = serializers.DictField(required=False)
+    settings = StorableDictField(required=False)
 
     def update(self, source, validated):
         return sources.update_source(source, self.actor, **validated)
