@@ -13,7 +13,9 @@ from segapp.models import (
     Invitation,
     Membership,
     SignInFailures,
+    Sweep,
     User,
+    WorkerHeartbeat,
     WorkerPing,
     Workspace,
 )
@@ -241,3 +243,17 @@ class WorkerPingAdmin(ReadOnlyAdmin):
     search_fields = ["workspace__name", "handled_by_host"]
     list_filter = [("handled_at", admin.EmptyFieldListFilter)]
     list_select_related = ["workspace"]
+
+
+@admin.register(Sweep)
+class SweepAdmin(ReadOnlyAdmin):
+    """Written by the workers' sweep tickers; support reads it, nobody edits it."""
+
+    list_display = ["name", "last_started_at", "last_finished_at", "lease_until", "holder"]
+    search_fields = ["name", "holder"]
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ["hostname", "pid", "seen_at"]
+    search_fields = ["hostname"]

@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -106,15 +106,15 @@ def due_to_send(now=None) -> list[str]:
     return won
 
 
-def late(now=None) -> list[tuple[str, timedelta | None]]:
-    """(sweep, time since it last finished, or None if never) for sweeps that stopped."""
+def late(now=None) -> list[tuple[str, datetime | None]]:
+    """(sweep, when it last finished, or None if never) for sweeps that stopped."""
     now = now or timezone.now()
     finished = dict(Sweep.objects.values_list("name", "last_finished_at"))
     stopped = []
     for name in settings.SWEEPS:
         at = finished.get(name)
         if at is None or at < now - _interval(name) * LATE_AFTER_INTERVALS:
-            stopped.append((name, None if at is None else now - at))
+            stopped.append((name, at))
     return stopped
 
 

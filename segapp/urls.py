@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from segapp import health
 from segapp.views import accounts, audit, tokens, workspace
 
 workspace_patterns = [
@@ -23,6 +24,7 @@ workspace_patterns = [
     path("audit/", audit.audit_trail_page, name="audit-trail"),
     path("settings/system/", workspace.system_status, name="system-status"),
     path("settings/system/ping/", workspace.worker_ping, name="worker-ping"),
+    path("settings/system/sweeps/", workspace.sweeps_banner, name="sweeps-banner"),
 ]
 
 segapp_patterns = [
@@ -35,6 +37,8 @@ segapp_patterns = [
 ]
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("", include((segapp_patterns, "segapp"))),
     path("", include("catalog.urls")),
     path("", include("connections.urls")),

@@ -7,12 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection, transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from segapp import invitations, workspaces
+from segapp import invitations, sweeps, workspaces
 from segapp.access import get_in_workspace, workspace_view
 from segapp.forms import MemberAddForm, MemberRoleForm, WorkspaceForm, add_refusal
-from segapp.models import Membership, Role, WorkerPing
+from segapp.models import Membership, Role, Sweep, WorkerPing
 from segapp.refusal import Refusal
 from segapp.tasks import answer_ping
 
@@ -147,6 +147,9 @@ def system_status(request):
     ping = request.workspace.worker_pings.first()
     context = {
         "ping": ping,
+        "sweeps": Sweep.objects.order_by("name"),
+        "late": {name for name, _ in sweeps.late()},
+        "workers": sweeps.live_workers(),
         "database": connection.vendor,
         "broker": settings.CELERY_BROKER_URL.split("://", 1)[0],
         "embedded": settings.EMBEDDED,
@@ -167,3 +170,12 @@ def worker_ping(request):
     if request.htmx:
         return render(request, "segapp/_worker_ping.html", {"ping": ping})
     return redirect("segapp:system-status", workspace_slug=request.workspace.slug)
+
+
+@workspace_view()
+@require_GET
+def sweeps_banner(request):
+    """A warning for owners when retries and lost-task recovery have stopped (no worker sweeps);
+    loaded after the page, so no page pays for it."""
+    stopped = sweeps.late() if request.membership.role == Role.OWNER else []
+    return render(request, "segapp/_sweeps_banner.html", {"stopped": stopped})

@@ -51,7 +51,7 @@ def test_a_sweep_is_late_after_three_intervals_without_finishing(db, intervals):
         sweeps.finish(name)
     assert sweeps.late(now + timedelta(seconds=5)) == []
     late = sweeps.late(now + timedelta(seconds=7))
-    assert [name for name, _ in late] == [DISPATCH] and late[0][1] >= timedelta(seconds=6)
+    assert [name for name, _ in late] == [DISPATCH] and late[0][1] <= now + timedelta(seconds=1)
 
 
 def test_worker_heartbeats_show_live_workers(db):
