@@ -10,6 +10,7 @@ from django.db.models import F, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
+from delivery import prometheus
 from delivery.models import LATENCY_BOUNDS_MS, LATENCY_FIELDS, DeliveryCounter, IngestCounter
 
 
@@ -30,7 +31,9 @@ class Tally:
     ):
         row = self._rows[(instance_id, at.replace(second=0, microsecond=0), outcome, reason[:200])]
         latencies = list(latencies_ms)
-        row[0] += count if count is not None else len(latencies)
+        count = count if count is not None else len(latencies)
+        row[0] += count
+        prometheus.count_outcome(instance_id, outcome, count, latencies)
         for latency in latencies:
             row[1] += latency
             row[2][bisect_left(LATENCY_BOUNDS_MS, latency)] += 1
@@ -58,6 +61,7 @@ class Tally:
 
 def count_ingest(source_id: str, at: datetime, accepted: int, rejected: int, duplicates: int):
     """Adds one request's messages to its source's counter for that minute."""
+    prometheus.count_events(source_id, accepted, rejected, duplicates)
     minute = at.replace(second=0, microsecond=0)
     with transaction.atomic():
         IngestCounter.objects.get_or_create(source_id=source_id, minute=minute)

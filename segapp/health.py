@@ -8,6 +8,7 @@ time budget (django-health-check), and answers JSON: 200 when every check passes
 import dataclasses
 import datetime
 
+from asgiref.sync import async_to_sync
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
@@ -98,4 +99,21 @@ class ReadinessView(HealthCheckView):
         )
 
 
-readyz = ReadinessView.as_view()
+# The library's view is async (its checks run side by side); this project serves WSGI.
+readyz = async_to_sync(ReadinessView.as_view())
+
+
+class ProbeMiddleware:
+    """Answers ``/healthz``, ``/readyz`` and ``/metrics`` ahead of the host check, sessions and CSRF:
+    probes and scrapers call a machine by its address, which ``SEGAPP_ALLOWED_HOSTS`` need not
+    list, and they carry no session."""
+
+    def __init__(self, get_response):
+        from segapp.prometheus import metrics_view
+
+        self.get_response = get_response
+        self.probes = {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics_view}
+
+    def __call__(self, request):
+        probe = self.probes.get(request.path_info)
+        return probe(request) if probe else self.get_response(request)

@@ -10,6 +10,8 @@ import time
 from celery import signals
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
+from segapp import prometheus
+
 request_log = logging.getLogger("segapp.request")
 task_log = logging.getLogger("segapp.task")
 
@@ -30,6 +32,7 @@ class RequestLogMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         response = self.get_response(request)
+        prometheus.observe_request(request.path, response.status_code, started)
         user = getattr(request, "user", None)
         workspace = getattr(request, "workspace", None)
         request_log.info(

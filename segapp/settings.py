@@ -69,6 +69,8 @@ DELIVERY_RETRY_BASE_DELAY = env_int("SEGAPP_DELIVERY_RETRY_BASE_DELAY", 5)
 DELIVERY_JOB_LEASE = env_int("SEGAPP_DELIVERY_JOB_LEASE", 120)
 # Requests of one job sent at the same time (threads per worker process).
 DELIVERY_PARALLEL_REQUESTS = env_int("SEGAPP_DELIVERY_PARALLEL_REQUESTS", 8)
+# /metrics answers this bearer token; unset, it answers clients on this machine only.
+METRICS_TOKEN = env_str("SEGAPP_METRICS_TOKEN")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -90,6 +92,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "segapp.logging.RequestLogMiddleware",
+    # /healthz, /readyz and /metrics, before the host check (probes call machines by address).
+    "segapp.health.ProbeMiddleware",
     # Answers /v1/{batch,track,…} here, before sessions, CSRF and auth (delivery/ingest/).
     "delivery.ingest.middleware.TrackingApiMiddleware",
     "django.middleware.security.SecurityMiddleware",

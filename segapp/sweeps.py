@@ -146,7 +146,7 @@ class Ticker(threading.Thread):
 
     def run(self):
         last_beat = 0.0
-        while not self.stopping.wait(TICK_SECONDS):
+        while True:  # the first tick at once: a worker that is ready is seen alive
             try:
                 close_old_connections()
                 now = timezone.now()
@@ -157,6 +157,8 @@ class Ticker(threading.Thread):
                     self.app.send_task(name)
             except Exception:  # the database or broker is away: the next tick tries again
                 log.exception("sweep tick failed")
+            if self.stopping.wait(TICK_SECONDS):
+                break
         close_old_connections()
 
     def stop(self):

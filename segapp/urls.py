@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from segapp import health
 from segapp.views import accounts, audit, tokens, workspace
 
 workspace_patterns = [
@@ -37,8 +36,6 @@ segapp_patterns = [
 ]
 
 urlpatterns = [
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
     path("", include((segapp_patterns, "segapp"))),
     path("", include("catalog.urls")),
     path("", include("connections.urls")),

@@ -90,10 +90,10 @@ def start_worker_with_sweeper(tmp_path, broker_url: str):
     return start(args, env, cwd=REPO)
 
 
-def start_web(broker_url: str, workers: int = 1):
+def start_web(broker_url: str, workers: int = 1, **extra_env):
     """gunicorn serving Segapp on the test database, with the given broker."""
     port = free_port()
-    env = process_env(CELERY_BROKER_URL=broker_url)
+    env = process_env(CELERY_BROKER_URL=broker_url, **extra_env)
     args = [sys.executable, "-m", "gunicorn", "segapp.wsgi", "--bind", f"127.0.0.1:{port}"]
     proc, output = start([*args, "--workers", str(workers)], env, cwd=REPO)
     base_url = f"http://127.0.0.1:{port}"

@@ -4,6 +4,7 @@ API (gunicorn) and a real Celery worker, which also runs the periodic sweeps, un
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +50,12 @@ class Command(BaseCommand):
         bootstrap(DEMO_WORKSPACE, DEMO_EMAIL, password, Plan.BUSINESS)
 
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # One metrics folder for the web and worker processes, so /metrics adds them all up; a
+        # fresh one each start (the files of processes that are gone would count twice).
+        metrics = settings.VAR_DIR / "metrics"
+        shutil.rmtree(metrics, ignore_errors=True)
+        metrics.mkdir(mode=0o700)
+        env.setdefault("PROMETHEUS_MULTIPROC_DIR", str(metrics))
         bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         children = [
             subprocess.Popen(
