@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from connections import endpoints
 from connections.models import DestinationInstance
 from delivery import pipeline, retries, routing
 from delivery.adapters import adapter_for
@@ -26,6 +27,7 @@ from delivery.models import (
 )
 from delivery.sender import Response, send
 from segapp import audit
+from segapp.refusal import Refusal
 
 # The circuit breaker opens after this many failed attempts in a row...
 BREAKER_THRESHOLD = 3
@@ -79,6 +81,18 @@ def deliver_job(job_id: int) -> None:
         )
         return
 
+    try:
+        adapter = adapter_of(instance)
+    except Refusal as refusal:
+        # A stored endpoint the catalog no longer allows: sending would hand the tool's
+        # credentials to another host, and no retry helps until someone changes the setting.
+        reason = f"Not sent: {refusal.message}"
+        count = len(job.event_ids)
+        tally.add(instance.pk, now, Outcome.DISCARDED, reason[:200], count=count)
+        _finish(job, [], None, JobState.DONE, reason)
+        tally.flush()
+        return
+
     events = {
         e.pk: e
         for e in Event.objects.filter(pk__in=job.event_ids).only("id", "payload", "received_at")
@@ -89,7 +103,6 @@ def deliver_job(job_id: int) -> None:
         if event := events.get(event_id):
             message = plan.shape(instance.pk, plan.transform(event.message))
             messages[message["messageId"]] = (event_id, event.received_at, message)
-    adapter = adapter_of(instance)
     prepared, unsupported = adapter.build([m for _, _, m in messages.values()])
     for item in unsupported:
         tally.add(instance.pk, now, Outcome.FILTERED, item.reason, count=1)
@@ -145,7 +158,15 @@ def deliver_job(job_id: int) -> None:
 
 
 def adapter_of(instance: DestinationInstance) -> Adapter:
-    """The instance's adapter, with its settings (secrets included); the caller knows it has one."""
+    """The instance's adapter, with its settings (secrets included); the caller knows it has one.
+
+    Raises the Refusal of a stored endpoint override that names a host the tool's credentials
+    may not go to (stored before the rule, or since the catalog or the operator narrowed it)."""
+    extra = settings.ENDPOINT_EXTRA_HOSTS
+    if refusal := endpoints.refuse_stored_endpoint(
+        instance.metadata.options, instance.settings, extra
+    ):
+        raise refusal
     return adapter_for(instance.metadata.slug)(
         instance.all_settings(),
         names=(instance.metadata.name, *instance.metadata.previous_names),

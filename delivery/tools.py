@@ -21,6 +21,7 @@ from delivery.adapters.base import Adapter, PreparedRequest, Verdict
 from delivery.ingest.messages import Arrival, Rejected, iso, prepare
 from delivery.masking import masked, masked_request, masked_response
 from delivery.pretty import pretty
+from segapp.refusal import Refusal
 
 # Generous for a page (the error log keeps less), bounded by what one message may weigh (32KB).
 SHOWN_BODY_BYTES = 64 * 1024
@@ -135,7 +136,11 @@ def _passage(instance, message: dict, plan: pipeline.Plan, source_filters: dict)
         return passage
     passage.received = plan.shape(instance.pk, message)
     passage.changes = changes(message, passage.received)
-    passage.adapter = deliveries.adapter_of(instance)
+    try:
+        passage.adapter = deliveries.adapter_of(instance)
+    except Refusal as refusal:
+        passage.reason = f"Not sent: {refusal.message}"
+        return passage
     passage.requests, unsupported = passage.adapter.build([passage.received])
     if unsupported:
         passage.reason = unsupported[0].reason

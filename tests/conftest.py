@@ -5,6 +5,7 @@ from django.test import Client
 
 from segapp.models import Role
 from tests.factories import make_member, make_token, make_user, make_workspace
+from tests.sinks import SINK_HOSTS
 
 
 @pytest.fixture
@@ -49,6 +50,11 @@ def api_token(workspace):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness protects stored passwords, not test data.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _sink_endpoint_hosts(settings):
+    settings.ENDPOINT_EXTRA_HOSTS = SINK_HOSTS.split(",")
 
 
 @pytest.fixture
