@@ -157,8 +157,9 @@ def deliver_job(job_id: int) -> None:
     tally.flush()
 
 
-def adapter_of(instance: DestinationInstance) -> Adapter:
+def adapter_of(instance: DestinationInstance, *, signing: bool = True) -> Adapter:
     """The instance's adapter, with its settings (secrets included); the caller knows it has one.
+    ``signing=False`` leaves out the settings that sign requests, for bodies a user wrote.
 
     Raises the Refusal of a stored endpoint override that names a host the tool's credentials
     may not go to (stored before the rule, or since the catalog or the operator narrowed it)."""
@@ -167,8 +168,12 @@ def adapter_of(instance: DestinationInstance) -> Adapter:
         instance.metadata.options, instance.settings, extra
     ):
         raise refusal
-    return adapter_for(instance.metadata.slug)(
-        instance.all_settings(),
+    adapter = adapter_for(instance.metadata.slug)
+    values = instance.all_settings()
+    if not signing:
+        values = {k: v for k, v in values.items() if k not in adapter.signing_settings}
+    return adapter(
+        values,
         names=(instance.metadata.name, *instance.metadata.previous_names),
         instance_id=instance.pk,
     )
