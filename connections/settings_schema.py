@@ -99,14 +99,16 @@ def _url(option, value):
         try:
             endpoints.parse(url)
         except ValueError as problem:
-            shown = url if len(url) <= 60 else url[:57] + "…"
-            raise ValueError(f"“{shown}”: {problem}") from None
+            # A secret URL (Slack's webhook) is not echoed back, even to whoever typed it.
+            shown = "" if option.get("secret") else f"“{url[:57]}{'…' if len(url) > 57 else ''}”: "
+            message = f"{shown}{problem}"
+            raise SettingRefused(Refusal(message, rule="url-invalid")) from None
 
 
 def _headers(option, value):
     for name, header_value in value.items():
         if problem := endpoints.header_problem(name, header_value):
-            raise ValueError(problem)
+            raise SettingRefused(Refusal(problem, rule="header-invalid"))
 
 
 FORMATS = {"url": _url, "headers": _headers}

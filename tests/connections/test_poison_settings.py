@@ -46,7 +46,7 @@ def api_error(api, hook, settings) -> dict:
 @pytest.mark.parametrize("url, message", URLS)
 def test_api_refuses_poison_webhook_urls(api, hook, url, message):
     error = api_error(api, hook, {"webhookUrls": [url]})
-    assert (error["type"], error["field"]) == ("settings-invalid", "settings.webhookUrls")
+    assert (error["type"], error["field"]) == ("url-invalid", "settings.webhookUrls")
     assert message in error["message"]
     hook.refresh_from_db()
     assert hook.settings["webhookUrls"] == ["https://ok.example/in"]
@@ -63,7 +63,7 @@ def test_api_refuses_poison_endpoints(api, source, url, message):
 @pytest.mark.parametrize("headers, message", HEADERS)
 def test_api_refuses_poison_headers(api, hook, headers, message):
     error = api_error(api, hook, {"headers": headers})
-    assert (error["type"], error["field"]) == ("settings-invalid", "settings.headers")
+    assert (error["type"], error["field"]) == ("header-invalid", "settings.headers")
     assert message in error["message"]
 
 
@@ -83,7 +83,13 @@ def test_console_refuses_a_header_name_with_a_space(client_as, owner, workspace,
     page = client_as(owner).post(save, {**form, "action": "save"}).content.decode()
     assert "not a valid header name" in unescape(page)
     hook.refresh_from_db()
-    assert hook.settings.get("headers") == {}
+    assert "headers" not in hook.secrets
+
+
+def test_a_secret_url_is_not_echoed_in_the_refusal(api, source):
+    slack = make_instance(source, "slack")
+    error = api_error(api, slack, {"webhookUrl": "https://hooks.slack.com/services/T0/B0/xyz zy"})
+    assert error["field"] == "settings.webhookUrl" and "xyz" not in error["message"]
 
 
 def test_copy_settings_refuses_a_poison_value_stored_before_the_checks(source, hook):
