@@ -23,6 +23,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 destinations_updated = Signal()
 
 OPTION_TYPES = {"string", "text", "boolean", "number", "select", "array", "map"}
+# What an option's ``format`` narrows its values to (connections/settings_schema.py checks them).
+OPTION_FORMATS = {"url": {"string", "array"}, "headers": {"map"}}
 
 # JSON key in the data files → model field.
 DESTINATION_FIELDS = {
@@ -61,6 +63,17 @@ def _check_options(entry: dict) -> None:
         if option["type"] not in OPTION_TYPES:
             raise CatalogDataError(
                 f"{entry['name']}: option {option['name']!r} has unknown type {option['type']!r}"
+            )
+        fmt = option.get("format")
+        if fmt is not None and option["type"] not in OPTION_FORMATS.get(fmt, ()):
+            raise CatalogDataError(
+                f"{entry['name']}: option {option['name']!r} cannot have format {fmt!r}"
+            )
+        hosts = option.get("allowedHosts")
+        if hosts is not None and (fmt != "url" or option["type"] != "string" or not hosts):
+            raise CatalogDataError(
+                f"{entry['name']}: option {option['name']!r}: allowedHosts needs a url string "
+                "and at least one host"
             )
 
 

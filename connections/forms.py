@@ -37,6 +37,12 @@ class ConnectionSettingsForm(forms.Form):
         common = {"label": option.get("label") or option["name"], "required": False,
                   "help_text": option.get("description", "")}  # fmt: skip
         kind = option["type"]
+        if option.get("secret") and kind == "map":
+            # Names stay visible and editable; a value left as the mask keeps the stored one.
+            common["help_text"] = (
+                common["help_text"] + " One “name: value” per line; values are stored secret."
+            ).strip()
+            return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
         if option.get("secret"):
             placeholder = "Stored. Leave empty to keep it." if is_stored else ""
             widget = forms.PasswordInput(
@@ -61,11 +67,13 @@ class ConnectionSettingsForm(forms.Form):
 
     @classmethod
     def initial_from(cls, metadata: DestinationMetadata, settings: dict) -> dict:
-        """Form initial values for stored plain settings (lists and maps as lines of text)."""
+        """Form initial values for stored settings, given masked (lists and maps as lines of
+        text); a secret map shows its names with masked values, other secrets nothing."""
         initial = {}
         for option in metadata.options:
             value = settings.get(option["name"], option.get("defaultValue"))
-            if option.get("secret") or value is None:
+            secret_map = option.get("secret") and isinstance(value, dict)
+            if (option.get("secret") and not secret_map) or value is None:
                 continue
             if option["type"] == "array":
                 value = "\n".join(value)

@@ -6,7 +6,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from catalog.models import ConnectionMode, DestinationKind, DestinationMetadata
-from connections import rules
+from connections import endpoints, rules
 from connections.models import DestinationInstance, SettingsVersion, Source
 from connections.settings_schema import clean_settings
 from segapp import audit, crypto
@@ -259,7 +259,16 @@ def update_settings(
         stored = restoring.secrets
         action, note = "instance.settings_restored", f"Restored version {restoring.number}"
     values = {**instance.settings, **submitted} if merge else submitted
-    plain, secrets = clean_settings(instance.metadata.options, values, stored)
+    options = instance.metadata.options
+    # Secrets follow the host they were entered for: whoever points the requests somewhere new
+    # (an endpoint override, a webhook URL) enters the secrets again for it, or sends none.
+    # Copied and restored settings bring the secrets that went with their own hosts.
+    dropped = stored is old_secrets and endpoints.routes_elsewhere(
+        options, instance.settings, values
+    )
+    if dropped:
+        stored = {}
+    plain, secrets = clean_settings(options, values, stored, secrets_dropped=dropped)
     before = snapshot(instance)
     instance.settings = plain
     instance.encrypted_secrets = crypto.encrypt_json(secrets)

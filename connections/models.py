@@ -87,8 +87,15 @@ class EncryptedSettings(models.Model):
         return crypto.decrypt_json(self.encrypted_secrets)
 
     def masked_settings(self) -> dict:
-        """What any page or API response may show: secrets replaced by a mask."""
-        return {**self.settings, **{name: MASK for name in self.secrets}}
+        """What any page or API response may show: secrets replaced by a mask. A secret map
+        (custom headers) shows its names, each value masked."""
+        return {
+            **self.settings,
+            **{
+                name: {key: MASK for key in value} if isinstance(value, dict) else MASK
+                for name, value in self.secrets.items()
+            },
+        }
 
     def seal(self, secret_names: set[str]) -> bool:
         """Moves plain settings that are now secret (a catalog update marked them so) into the

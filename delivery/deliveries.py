@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from connections import endpoints
 from connections.models import DestinationInstance
 from delivery import pipeline, retries, routing
 from delivery.adapters import adapter_for
@@ -27,6 +28,7 @@ from delivery.models import (
 )
 from delivery.sender import Response, send
 from segapp import audit
+from segapp.refusal import Refusal
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +84,18 @@ def deliver_job(job_id: int) -> None:
         )
         return
 
+    try:
+        adapter = adapter_of(instance)
+    except Refusal as refusal:
+        # A stored endpoint the catalog no longer allows: sending would hand the tool's
+        # credentials to another host, and no retry helps until someone changes the setting.
+        reason = f"Not sent: {refusal.message}"
+        count = len(job.event_ids)
+        tally.add(instance.pk, now, Outcome.DISCARDED, reason[:200], count=count)
+        _finish(job, [], None, JobState.DONE, reason)
+        tally.flush()
+        return
+
     events = {
         e.pk: e
         for e in Event.objects.filter(pk__in=job.event_ids).only("id", "payload", "received_at")
@@ -92,7 +106,6 @@ def deliver_job(job_id: int) -> None:
         if event := events.get(event_id):
             message = plan.shape(instance.pk, plan.transform(event.message))
             messages[message["messageId"]] = (event_id, event.received_at, message)
-    adapter = adapter_of(instance)
     verdicts: dict[str, tuple[Verdict, str]] = {}
     prepared, unsupported, failure = build(adapter, [m for _, _, m in messages.values()])
     if failure:
@@ -150,10 +163,23 @@ def deliver_job(job_id: int) -> None:
     tally.flush()
 
 
-def adapter_of(instance: DestinationInstance) -> Adapter:
-    """The instance's adapter, with its settings (secrets included); the caller knows it has one."""
-    return adapter_for(instance.metadata.slug)(
-        instance.all_settings(),
+def adapter_of(instance: DestinationInstance, *, signing: bool = True) -> Adapter:
+    """The instance's adapter, with its settings (secrets included); the caller knows it has one.
+    ``signing=False`` leaves out the settings that sign requests, for bodies a user wrote.
+
+    Raises the Refusal of a stored endpoint override that names a host the tool's credentials
+    may not go to (stored before the rule, or since the catalog or the operator narrowed it)."""
+    extra = settings.ENDPOINT_EXTRA_HOSTS
+    if refusal := endpoints.refuse_stored_endpoint(
+        instance.metadata.options, instance.settings, extra
+    ):
+        raise refusal
+    adapter = adapter_for(instance.metadata.slug)
+    values = instance.all_settings()
+    if not signing:
+        values = {k: v for k, v in values.items() if k not in adapter.signing_settings}
+    return adapter(
+        values,
         names=(instance.metadata.name, *instance.metadata.previous_names),
         instance_id=instance.pk,
     )

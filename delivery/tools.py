@@ -21,6 +21,7 @@ from delivery.adapters.base import Adapter, PreparedRequest, Verdict
 from delivery.ingest.messages import Arrival, Rejected, iso, prepare
 from delivery.masking import masked, masked_request, masked_response
 from delivery.pretty import pretty
+from segapp.refusal import Refusal
 
 # Generous for a page (the error log keeps less), bounded by what one message may weigh (32KB).
 SHOWN_BODY_BYTES = 64 * 1024
@@ -113,6 +114,8 @@ class Passage:
     changes: list[str] = field(default_factory=list)  # what those filters changed
     adapter: Adapter | None = None
     requests: list[PreparedRequest] = field(default_factory=list)
+    # Labels of the signing settings left out (the tester signs no body a user wrote).
+    unsigned: list[str] = field(default_factory=list)
 
     @property
     def is_sent(self) -> bool:
@@ -126,8 +129,11 @@ class Passage:
         return [masked_request(r, secrets, SHOWN_BODY_BYTES) for r in self.requests]
 
 
-def _passage(instance, message: dict, plan: pipeline.Plan, source_filters: dict) -> Passage:
-    """``message`` is already transformed; ``source_filters`` maps filter ids to filters."""
+def _passage(
+    instance, message: dict, plan: pipeline.Plan, source_filters: dict, *, signing: bool = True
+) -> Passage:
+    """``message`` is already transformed; ``source_filters`` maps filter ids to filters.
+    ``signing=False`` for a request that is sent: its body is the user's (``adapter_of``)."""
     passage = Passage(instance)
     if reason := routing.refusal(instance, message, plan):
         filter_id = filters.filter_named(reason)
@@ -135,7 +141,18 @@ def _passage(instance, message: dict, plan: pipeline.Plan, source_filters: dict)
         return passage
     passage.received = plan.shape(instance.pk, message)
     passage.changes = changes(message, passage.received)
-    passage.adapter = deliveries.adapter_of(instance)
+    try:
+        passage.adapter = deliveries.adapter_of(instance, signing=signing)
+    except Refusal as refusal:
+        passage.reason = f"Not sent: {refusal.message}"
+        return passage
+    if not signing:
+        stored = instance.secrets
+        passage.unsigned = [
+            option.get("label") or option["name"]
+            for option in instance.metadata.options
+            if option["name"] in passage.adapter.signing_settings and stored.get(option["name"])
+        ]
     passage.requests, unsupported, failure = deliveries.build(passage.adapter, [passage.received])
     if failure or unsupported:
         passage.reason = failure or unsupported[0].reason
@@ -208,7 +225,7 @@ def send_test_event(instance_id: str, message: dict) -> TesterRun:
     instance = DestinationInstance.objects.select_related("metadata").get(pk=instance_id)
     plan = pipeline.plan_for(instance.source_id)
     transformed = plan.transform(message)
-    passage = _passage(instance, transformed, plan, _filters_of(instance.source_id))
+    passage = _passage(instance, transformed, plan, _filters_of(instance.source_id), signing=False)
     run = TesterRun(transformed, changes(message, transformed), passage)
     if not passage.is_sent:
         return run

@@ -55,6 +55,10 @@ CSRF_TRUSTED_ORIGINS = env_list("SEGAPP_CSRF_TRUSTED_ORIGINS", [])
 TRUSTED_PROXIES = _env_at_least("SEGAPP_TRUSTED_PROXIES", 0, 0)
 # Destinations on private/loopback addresses are refused unless this is on (SSRF guard).
 EGRESS_ALLOW_PRIVATE = env_bool("SEGAPP_EGRESS_ALLOW_PRIVATE", EMBEDDED)
+# An endpoint override receives the instance's credentials, so it may name only the tool's own
+# hosts (catalog data); these are added for every tool: a corporate proxy, a local test sink.
+# Each is ``host`` (any port) or ``host:port``.
+ENDPOINT_EXTRA_HOSTS = env_list("SEGAPP_ENDPOINT_EXTRA_HOSTS", [])
 # Where browsers get device-mode destinations' code: analytics.js asks the host of its settings
 # (``cdnURL``, that is Segapp) and Segapp redirects there. Segment's CDN serves it publicly.
 DEVICE_MODE_CDN = env_str("SEGAPP_DEVICE_MODE_CDN", "https://cdn.segment.com").rstrip("/")

@@ -5,6 +5,7 @@ from django.test import Client
 
 from segapp.models import Role
 from tests.factories import make_member, make_token, make_user, make_workspace
+from tests.sinks import SINK_HOSTS
 
 
 @pytest.fixture
@@ -56,6 +57,11 @@ def _sweeps_on_demand(settings):
     # In-process tests run a sweep task whenever they need it; in a deployment one run acts per
     # interval (tests/segapp/test_sweeps.py holds those rules).
     settings.SWEEPS = dict.fromkeys(settings.SWEEPS, 0)
+
+
+@pytest.fixture(autouse=True)
+def _sink_endpoint_hosts(settings):
+    settings.ENDPOINT_EXTRA_HOSTS = SINK_HOSTS.split(",")
 
 
 @pytest.fixture

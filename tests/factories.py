@@ -51,13 +51,17 @@ SAMPLE_VALUES = {
 }
 
 
+def _sample(option: dict):
+    if option["type"] == "select":
+        return option["choices"][0]
+    if option.get("format") == "url" and option["type"] == "string":
+        return "http://127.0.0.1:9/hook"
+    return SAMPLE_VALUES[option["type"]]
+
+
 def required_settings(metadata) -> dict:
     """Valid values for every required setting of a catalog entry."""
-    return {
-        o["name"]: (o["choices"][0] if o["type"] == "select" else SAMPLE_VALUES[o["type"]])
-        for o in metadata.options
-        if o.get("required")
-    }
+    return {o["name"]: _sample(o) for o in metadata.options if o.get("required")}
 
 
 def make_instance(

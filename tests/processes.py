@@ -13,6 +13,8 @@ from pathlib import Path
 import requests
 from django.db import connection
 
+from tests.sinks import SINK_HOSTS
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -95,6 +97,7 @@ def start_worker(broker_url: str, concurrency: int = 1, extra_env=None):
         **os.environ,
         "DATABASE_URL": test_database_url(),
         "CELERY_BROKER_URL": broker_url,
+        "SEGAPP_ENDPOINT_EXTRA_HOSTS": SINK_HOSTS,
         **(extra_env or {}),
     }
     return start(

@@ -5,6 +5,10 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# Endpoint overrides may name only a tool's own hosts; tests add the sinks' hosts the way an
+# operator adds a proxy (SEGAPP_ENDPOINT_EXTRA_HOSTS), in-process and for the processes they start.
+SINK_HOSTS = "127.0.0.1,localhost"
+
 
 @dataclass
 class Received:

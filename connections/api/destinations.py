@@ -45,7 +45,8 @@ def settings_errors(prefix: str = "settings"):
         yield
     except SettingsInvalid as exc:
         fields = {f"{prefix}.{name}": f"{name}: {msg}" for name, msg in exc.errors.items()}
-        raise FieldErrors(exc.rule, fields, exc.status) from exc
+        types = {f"{prefix}.{name}": rule for name, rule in exc.rules.items()}
+        raise FieldErrors(exc.rule, fields, exc.status, types) from exc
 
 
 @extend_schema_field({"type": "object", "additionalProperties": {}})

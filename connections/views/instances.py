@@ -90,7 +90,7 @@ def instance_create(request, slug, source_id):
     if request.POST.get("action") == "copy" and copy_from:
         # Copy Settings From Other Destination: plain values fill the form; secrets stay on the
         # server and are taken from ``copy_from`` on Save unless the user types new ones.
-        initial = ConnectionSettingsForm.initial_from(metadata, copy_from.settings)
+        initial = ConnectionSettingsForm.initial_from(metadata, copy_from.masked_settings())
         settings_form = ConnectionSettingsForm(metadata, initial=initial, stored_secrets=stored)
         name_form = InstanceNameForm(initial={"name": request.POST.get("name", "")})
     else:
@@ -148,7 +148,9 @@ def _instance_context(request, instance, **extra):
         "name_form": InstanceNameForm(initial={"name": instance.name}),
         "settings_form": ConnectionSettingsForm(
             instance.metadata,
-            initial=ConnectionSettingsForm.initial_from(instance.metadata, instance.settings),
+            initial=ConnectionSettingsForm.initial_from(
+                instance.metadata, instance.masked_settings()
+            ),
             stored_secrets=instance.secrets.keys(),
         ),
         "candidates": copy_candidates(request.workspace, instance.metadata, exclude=instance),

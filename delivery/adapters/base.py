@@ -83,6 +83,10 @@ class Adapter:
     supported_types: ClassVar[frozenset[str]] = frozenset(
         {"identify", "track", "page", "screen", "group", "alias"}
     )
+    # Settings that sign what is sent (a shared secret). Segapp signs only bodies it built from
+    # ingested events: the Event Tester, whose bodies the user writes, builds its adapter without
+    # them, or anyone who may test could have any body signed.
+    signing_settings: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, settings: dict, *, names: tuple[str, ...] = (), instance_id: str = ""):
         self.settings = settings

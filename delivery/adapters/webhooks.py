@@ -17,6 +17,7 @@ class WebhooksAdapter(Adapter):
     slug = "webhooks"
     independent_requests = True
     display_name = "Webhooks"
+    signing_settings = frozenset({"sharedSecret"})
 
     def urls(self) -> list[str]:
         return [url for url in self.settings.get("webhookUrls", []) if url][:MAX_URLS]

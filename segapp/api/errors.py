@@ -22,11 +22,15 @@ _TYPES = {
 class FieldErrors(Exception):
     """Several errors of one kind at once, each naming its field (every invalid setting, say)."""
 
-    def __init__(self, type_: str, errors: dict[str, str], status: int = 422):
+    def __init__(
+        self, type_: str, errors: dict[str, str], status: int = 422, types: dict | None = None
+    ):
         super().__init__(f"{type_}: {errors}")
         self.type = type_
         self.errors = errors
         self.status = status
+        # A field refused by another rule than ``type_`` names its own (endpoint-not-allowed).
+        self.types = types or {}
 
 
 def error_response(
@@ -54,7 +58,7 @@ def _flatten(detail, field=None):
 def exception_handler(exc, context):
     if isinstance(exc, FieldErrors):
         errors = [
-            {"type": exc.type, "message": message, "field": field}
+            {"type": exc.types.get(field, exc.type), "message": message, "field": field}
             for field, message in exc.errors.items()
         ]
         return Response({"errors": errors}, status=exc.status)

@@ -27,7 +27,7 @@ def test_create_destination_starts_disabled_named_after_the_catalog_entry(api, s
     body = response.json()["data"]["destination"]
     assert (body["name"], body["enabled"], body["sourceId"]) == ("Webhooks", False, source.pk)
     assert body["metadata"]["slug"] == "webhooks"
-    assert body["settings"] == {**HOOK, "headers": {}}  # the catalog's default
+    assert body["settings"] == HOOK  # no secret set: no headers, no shared secret
     instance = DestinationInstance.objects.get(pk=body["id"])
     entry = AuditEntry.objects.get(action="instance.created", object_id=instance.pk)
     assert entry.actor_token == api.token
@@ -116,11 +116,11 @@ def test_update_renames_enables_and_merges_settings(api, instance):
     assert (body["name"], body["enabled"]) == ("Renamed", True)
     assert body["settings"] == {
         "webhookUrls": ["http://127.0.0.1:9/hook"],
-        "headers": {"X-A": "1"},
+        "headers": {"X-A": MASK},  # header values are secrets
         "sharedSecret": MASK,
     }
     instance.refresh_from_db()
-    assert instance.secrets == {"sharedSecret": "s3cr3t-hook"}  # merged: not sent, kept
+    assert instance.secrets == {"sharedSecret": "s3cr3t-hook", "headers": {"X-A": "1"}}
     actions = set(
         AuditEntry.objects.filter(object_id=instance.pk, actor_token=api.token).values_list(
             "action", flat=True

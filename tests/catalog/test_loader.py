@@ -116,3 +116,21 @@ def test_bad_option_type_is_refused_and_nothing_is_written(db, tmp_path):
 )
 def test_multi_instance_facts(catalog, name, kind, expected):
     assert DestinationMetadata.objects.get(name=name).allows_multiple_on(kind) is expected
+
+
+@pytest.mark.parametrize(
+    "option, problem",
+    [
+        ({"type": "boolean", "format": "url"}, "cannot have format 'url'"),
+        ({"type": "map", "format": "email"}, "cannot have format 'email'"),
+        ({"type": "string", "allowedHosts": ["api.example.com"]}, "allowedHosts needs"),
+        ({"type": "string", "format": "url", "allowedHosts": []}, "allowedHosts needs"),
+    ],
+)
+def test_refuses_option_formats_it_cannot_check(db, tmp_path, option, problem):
+    entries = json.loads((DATA_DIR / "destinations.json").read_text())
+    entries[0]["options"] = [{"name": "x", "required": False, "label": "X", **option}]
+    (tmp_path / "destinations.json").write_text(json.dumps(entries))
+    (tmp_path / "sources.json").write_text((DATA_DIR / "sources.json").read_text())
+    with pytest.raises(CatalogDataError, match=problem):
+        load_catalog(tmp_path)

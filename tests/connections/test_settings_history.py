@@ -105,12 +105,15 @@ def test_history_shows_plain_changes_and_secret_status_never_values(
     assert response.status_code == 200
     html = response.content.decode()
     diffs = {d.version.number: d for d in response.context["diffs"]}
-    assert [c.key for c in diffs[3].changes] == ["Webhook URLs", "Headers"]
+    assert [c.key for c in diffs[3].changes] == ["Webhook URLs"]
     assert (diffs[3].changes[0].old, diffs[3].changes[0].new) == (
         '["http://127.0.0.1:9/b"]',
         '["http://127.0.0.1:9/c"]',
     )
-    assert [(s.key, s.status) for s in diffs[3].secrets] == [("Shared Secret", "unchanged")]
+    assert [(s.key, s.status) for s in diffs[3].secrets] == [
+        ("Headers", "set"),  # header values are secrets too
+        ("Shared Secret", "unchanged"),
+    ]
     assert [(s.key, s.status) for s in diffs[2].secrets] == [("Shared Secret", "changed")]
     assert [(s.key, s.status) for s in diffs[1].secrets] == [("Shared Secret", "set")]
     assert [c.key for c in diffs[2].changes] == ["Webhook URLs"]

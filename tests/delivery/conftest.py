@@ -10,6 +10,7 @@ import requests
 
 from tests.factories import make_source
 from tests.processes import REPO, free_port, start, stop, test_database_url, wait_for
+from tests.sinks import SINK_HOSTS
 
 
 @pytest.fixture
@@ -74,7 +75,13 @@ def with_nesting(body, levels: int) -> bytes:
 
 
 def process_env(**extra) -> dict:
-    return {**os.environ, "DATABASE_URL": test_database_url(), "PYTHONUNBUFFERED": "1", **extra}
+    return {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "PYTHONUNBUFFERED": "1",
+        "SEGAPP_ENDPOINT_EXTRA_HOSTS": SINK_HOSTS,
+        **extra,
+    }
 
 
 def start_worker_with_sweeper(tmp_path, broker_url: str):
