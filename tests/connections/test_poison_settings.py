@@ -43,11 +43,18 @@ def api_error(api, hook, settings) -> dict:
     return error
 
 
+def refused_as_unstorable(error, value) -> bool:
+    """NUL cannot be stored at all: the API refuses it for every setting before any setting's
+    own rule looks at it (segapp/api/fields.py)."""
+    return "\\x00" in repr(value) and (error["field"] == "settings" and "NUL" in error["message"])
+
+
 @pytest.mark.parametrize("url, message", URLS)
 def test_api_refuses_poison_webhook_urls(api, hook, url, message):
     error = api_error(api, hook, {"webhookUrls": [url]})
-    assert (error["type"], error["field"]) == ("url-invalid", "settings.webhookUrls")
-    assert message in error["message"]
+    if not refused_as_unstorable(error, url):
+        assert (error["type"], error["field"]) == ("url-invalid", "settings.webhookUrls")
+        assert message in error["message"]
     hook.refresh_from_db()
     assert hook.settings["webhookUrls"] == ["https://ok.example/in"]
 
@@ -56,15 +63,17 @@ def test_api_refuses_poison_webhook_urls(api, hook, url, message):
 def test_api_refuses_poison_endpoints(api, source, url, message):
     amplitude = make_instance(source, "amplitude", settings={"apiKey": "k"})
     error = api_error(api, amplitude, {"endpoint": url})
-    assert error["field"] == "settings.endpoint"
-    assert error["type"] in {"url-invalid", "endpoint-not-allowed"}
+    if not refused_as_unstorable(error, url):
+        assert error["field"] == "settings.endpoint"
+        assert error["type"] in {"url-invalid", "endpoint-not-allowed"}
 
 
 @pytest.mark.parametrize("headers, message", HEADERS)
 def test_api_refuses_poison_headers(api, hook, headers, message):
     error = api_error(api, hook, {"headers": headers})
-    assert (error["type"], error["field"]) == ("header-invalid", "settings.headers")
-    assert message in error["message"]
+    if not refused_as_unstorable(error, headers):
+        assert (error["type"], error["field"]) == ("header-invalid", "settings.headers")
+        assert message in error["message"]
 
 
 @pytest.mark.parametrize("url, message", URLS[:5])
