@@ -49,6 +49,15 @@ def api_as(workspace):
 
 
 @pytest.fixture
+def member_api(api_as):
+    return api_as(Role.MEMBER)
+
+
+def patch_settings(api, instance, settings):
+    return api.patch(f"/destinations/{instance.pk}", {"settings": settings})
+
+
+@pytest.fixture
 def api(api_as):
     return api_as(Role.OWNER)
 

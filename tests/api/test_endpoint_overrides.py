@@ -4,8 +4,7 @@ only the tool's own hosts (catalog data) or an operator's extra host (DESIGN §4
 import pytest
 
 from connections.models import MASK, DestinationInstance
-from segapp.models import Role
-from tests.api.conftest import errors_of
+from tests.api.conftest import errors_of, patch_settings
 from tests.factories import make_instance
 
 INTERCOM = {"apiKey": "intercom-token-1"}
@@ -16,17 +15,8 @@ def intercom(source):
     return make_instance(source, "intercom", settings=INTERCOM)
 
 
-@pytest.fixture
-def member_api(api_as):
-    return api_as(Role.MEMBER)
-
-
-def patch(api, instance, settings):
-    return api.patch(f"/destinations/{instance.pk}", {"settings": settings})
-
-
 def test_member_cannot_point_intercom_at_another_host(member_api, intercom):
-    response = patch(member_api, intercom, {"endpoint": "https://collector.example.net"})
+    response = patch_settings(member_api, intercom, {"endpoint": "https://collector.example.net"})
     (error,) = errors_of(response, 422)
     assert (error["type"], error["field"]) == ("endpoint-not-allowed", "settings.endpoint")
     assert "api.eu.intercom.io" in error["message"]
@@ -46,14 +36,14 @@ def test_member_cannot_point_intercom_at_another_host(member_api, intercom):
     ],
 )
 def test_refuses_lookalikes_of_the_documented_hosts(api, intercom, endpoint):
-    (error,) = errors_of(patch(api, intercom, {"endpoint": endpoint}), 422)
+    (error,) = errors_of(patch_settings(api, intercom, {"endpoint": endpoint}), 422)
     assert error["field"] == "settings.endpoint"
     assert error["type"] in {"endpoint-not-allowed", "url-invalid"}
 
 
 def test_a_documented_region_is_accepted(api, intercom):
     eu = "https://api.eu.intercom.io"
-    response = patch(api, intercom, {"endpoint": eu, "apiKey": "intercom-eu-token"})
+    response = patch_settings(api, intercom, {"endpoint": eu, "apiKey": "intercom-eu-token"})
     assert response.status_code == 200, response.content
     assert response.json()["data"]["destination"]["settings"]["apiKey"] == MASK
     intercom.refresh_from_db()
@@ -65,9 +55,9 @@ def test_braze_clusters_match_the_documented_pattern(api, source):
     settings = {"appGroupId": "rest-key", "apiKey": "app"}
     braze = make_instance(source, "braze", settings=settings)
     ok = {"restCustomEndpoint": "https://rest.fra-02.braze.eu", "appGroupId": "rest-key-2"}
-    assert patch(api, braze, ok).status_code == 200
+    assert patch_settings(api, braze, ok).status_code == 200
     bad = {"restCustomEndpoint": "https://rest.evil.example.com", "appGroupId": "k"}
-    (error,) = errors_of(patch(api, braze, bad), 422)
+    (error,) = errors_of(patch_settings(api, braze, bad), 422)
     assert (error["type"], error["field"]) == (
         "endpoint-not-allowed",
         "settings.restCustomEndpoint",
@@ -77,9 +67,9 @@ def test_braze_clusters_match_the_documented_pattern(api, source):
 def test_operator_extra_hosts_are_accepted(api, intercom, settings):
     settings.ENDPOINT_EXTRA_HOSTS = ["proxy.corp.example:3128"]
     ok = {"endpoint": "http://proxy.corp.example:3128/intercom", "apiKey": "k"}
-    assert patch(api, intercom, ok).status_code == 200
+    assert patch_settings(api, intercom, ok).status_code == 200
     other_port = {"endpoint": "http://proxy.corp.example:8080", "apiKey": "k"}
-    (error,) = errors_of(patch(api, intercom, other_port), 422)
+    (error,) = errors_of(patch_settings(api, intercom, other_port), 422)
     assert error["type"] == "endpoint-not-allowed"
 
 

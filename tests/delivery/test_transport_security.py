@@ -203,24 +203,30 @@ def stored_as_is(instance: DestinationInstance, values: dict) -> DestinationInst
     return DestinationInstance.objects.get(pk=instance.pk)
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("case", sorted(POISON))
-def test_a_poison_setting_already_stored_is_dead_lettered_within_the_window(
-    case, source, sink, api, settings
-):
+def one_attempt_with_stored(source, sink, api, settings, values: dict) -> DeliveryJob:
+    """One event to an enabled Webhooks instance whose row holds ``values``, and the job after
+    its first attempt, which also ends its retry window."""
     settings.EGRESS_ALLOW_PRIVATE = True
-    settings.DELIVERY_RETRY_BASE_DELAY = 0
-    settings.DELIVERY_RETRY_WINDOW = 0  # the first failed attempt ends the window
+    settings.DELIVERY_RETRY_WINDOW = 0
     instance = make_instance(
         source, "webhooks", name="Hook", settings={"webhookUrls": [f"{sink.url}/hook"]}
     )
     set_enabled(instance, True, None)
-    stored_as_is(instance, POISON[case])
+    stored_as_is(instance, values)
     assert api.batch([track(1)]).status_code == 200
     tasks.route_batch(IngestBatch.objects.get().pk)
     job = DeliveryJob.objects.get()
     tasks.deliver_job(job.pk)
     job.refresh_from_db()
+    return job
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("case", sorted(POISON))
+def test_a_poison_setting_already_stored_is_dead_lettered_within_the_window(
+    case, source, sink, api, settings
+):
+    job = one_attempt_with_stored(source, sink, api, settings, POISON[case])
     assert job.state == JobState.DEAD_LETTERED
     assert job.last_error
     assert not sink.received
@@ -269,18 +275,7 @@ def test_the_event_tester_never_shows_an_internal_answer_through_a_parser_trick(
 
 @pytest.mark.django_db(transaction=True)
 def test_settings_the_adapter_cannot_build_from_are_a_failed_attempt(source, sink, api, settings):
-    settings.EGRESS_ALLOW_PRIVATE = True
-    settings.DELIVERY_RETRY_WINDOW = 0
-    instance = make_instance(
-        source, "webhooks", name="Hook", settings={"webhookUrls": [f"{sink.url}/hook"]}
-    )
-    set_enabled(instance, True, None)
-    stored_as_is(instance, {"headers": ["not", "a", "mapping"]})
-    assert api.batch([track(1)]).status_code == 200
-    tasks.route_batch(IngestBatch.objects.get().pk)
-    job = DeliveryJob.objects.get()
-    tasks.deliver_job(job.pk)
-    job.refresh_from_db()
+    job = one_attempt_with_stored(source, sink, api, settings, {"headers": ["not", "a", "map"]})
     assert job.state == JobState.DEAD_LETTERED
     assert "could not be built" in job.last_error
 
