@@ -14,34 +14,40 @@ import sys
 import orjson
 import pytest
 from django.db import connection
-from django.test import Client
 
 from connections.models import DestinationInstance
 from segapp import crypto
 from tests import processes
-from tests.factories import make_instance, make_source, make_token
+from tests.factories import make_instance, make_one_of_everything, make_source, make_user
 from tests.processes import REPO
 
 GUIDE = REPO / "docs" / "operations.md"
-SECRET = "kept-with-the-keys"
+SECRET = "s3cr3t-2"  # what make_one_of_everything leaves on its instance
 _names = itertools.count(1)
 
 # What an operator would look at after a restore; printed as JSON by the restored deployment.
 SNAPSHOT = """
 import json
-from connections.models import DestinationInstance, Source, WriteKey
-from delivery.models import Event, IngestBatch
-from segapp.models import ApiToken, AuditEntry, Workspace
-hook = DestinationInstance.objects.get(name="Hook")
+from connections.models import (
+    DestinationFilter, DestinationInstance, SettingsVersion, Source, Transformation, WriteKey,
+)
+from delivery.models import DeliveryCounter, DeliveryJob, Event, IngestBatch, IngestCounter
+from segapp.models import ApiToken, AuditEntry, Membership, Workspace
 print(json.dumps({
-    "workspaces": list(Workspace.objects.values_list("name", flat=True)),
-    "sources": list(Source.objects.values_list("name", flat=True)),
-    "write_keys": list(WriteKey.objects.values_list("key", flat=True)),
+    "workspaces": sorted(Workspace.objects.values_list("name", flat=True)),
+    "members": Membership.objects.count(),
+    "sources": sorted(Source.objects.values_list("name", flat=True)),
+    "write_keys": sorted(WriteKey.objects.values_list("key", flat=True)),
+    "filters": list(DestinationFilter.objects.values_list("title", flat=True)),
+    "transformations": Transformation.objects.count(),
     "tokens": ApiToken.objects.count(),
     "audit_entries": AuditEntry.objects.count(),
+    "secrets": DestinationInstance.objects.get(name="Acme hook").secrets,
+    "versions_secrets": [v.secrets for v in SettingsVersion.objects.order_by("number")],
     "events": list(Event.objects.values_list("message_id", flat=True)),
     "batches": IngestBatch.objects.count(),
-    "secrets": hook.secrets,
+    "jobs": list(DeliveryJob.objects.values_list("state", flat=True)),
+    "counters": DeliveryCounter.objects.count() + IngestCounter.objects.count(),
 }))
 """
 
@@ -107,24 +113,14 @@ def scratch_databases():
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def make_configuration_and_events(workspace) -> None:
-    source = make_source(workspace, "javascript", name="Website")
-    make_instance(
-        source,
-        "webhooks",
-        name="Hook",
-        settings={"webhookUrls": ["http://127.0.0.1:9/hook"], "sharedSecret": SECRET},
-    )
-    make_token(workspace)
-    body = {
-        "writeKey": source.write_keys.get().key,
-        "batch": [
-            {"type": "track", "event": "Signed Up", "userId": "u1", "messageId": "m-1"},
-            {"type": "identify", "userId": "u1", "traits": {"plan": "pro"}, "messageId": "m-2"},
-        ],
+def make_configuration_and_events(settings) -> None:
+    """One of every configuration object, and an event whose delivery was dead-lettered."""
+    settings.DELIVERY_RETRY_WINDOW = 0  # the first failed attempt is final
+    settings.EGRESS_ALLOW_PRIVATE = True
+    made = make_one_of_everything(make_user(), "Acme", "http://127.0.0.1:9/hook")
+    assert DestinationInstance.objects.get(pk=made["instance"].pk).secrets == {
+        "sharedSecret": SECRET
     }
-    response = Client().post("/v1/batch", orjson.dumps(body), content_type="application/json")
-    assert response.status_code == 200, response.content
 
 
 def snapshot(shell, database_url: str, check: bool = True, **env):
@@ -141,12 +137,13 @@ def _quote(text: str) -> str:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_whole_backup_restores_configuration_events_and_readable_secrets(
-    catalog, workspace, broker, shell, scratch_databases, tmp_path
+    catalog, settings, broker, shell, scratch_databases, tmp_path
 ):
-    make_configuration_and_events(workspace)
+    make_configuration_and_events(settings)
     source_url = processes.test_database_url()
     before = snapshot(shell, source_url)
-    assert before["events"] == ["m-2", "m-1"] and before["secrets"] == {"sharedSecret": SECRET}
+    assert before["secrets"] == {"sharedSecret": SECRET} and len(before["versions_secrets"]) == 2
+    assert before["events"] and before["jobs"] == ["dead_lettered"] and before["counters"]
 
     backup = str(tmp_path / "segapp.dump")
     shell(guide_block("backup-whole"), DATABASE_URL=source_url, BACKUP=backup)
@@ -162,9 +159,9 @@ def test_a_whole_backup_restores_configuration_events_and_readable_secrets(
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_configuration_backup_restores_everything_but_the_archive(
-    catalog, workspace, broker, shell, scratch_databases, tmp_path
+    catalog, settings, broker, shell, scratch_databases, tmp_path
 ):
-    make_configuration_and_events(workspace)
+    make_configuration_and_events(settings)
     source_url = processes.test_database_url()
     before = snapshot(shell, source_url)
 
@@ -173,7 +170,8 @@ def test_a_configuration_backup_restores_everything_but_the_archive(
     restored = scratch_databases()
     shell(guide_block("restore"), DATABASE_URL=restored, BACKUP=backup)
 
-    assert snapshot(shell, restored) == {**before, "events": [], "batches": 0}
+    empty_archive = {"events": [], "batches": 0, "jobs": [], "counters": 0}
+    assert snapshot(shell, restored) == {**before, **empty_archive}
 
 
 @pytest.mark.slow
