@@ -1,5 +1,5 @@
 """The delivery engine with real Celery workers on Redis, real HTTP sinks and Segment's official
-clients: exactly-once fan-out, a worker killed mid-delivery, one hung destination."""
+clients: exactly-once fan-out, a worker stopped or killed mid-delivery, one hung destination."""
 
 import json
 import os
@@ -129,6 +129,24 @@ def test_a_worker_killed_mid_delivery_loses_nothing(api, source, sinks, broker, 
         assert set(ids(sink)) == {"survivor"} and len(sink.received) >= 2
     finally:
         stop(second, sig=signal.SIGTERM)
+
+
+def test_sigterm_lets_the_delivery_in_flight_finish(api, source, sinks, broker, tmp_path):
+    """Celery's warm shutdown, as a process manager asks for it (docs/operations.md)."""
+    sink = sinks()
+    sink.replies = [Reply(delay=3)]  # the request is in flight when the worker is told to stop
+    hook(source, sink, "A")
+    proc, output = worker(tmp_path, broker, SEGAPP_DELIVERY_READ_TIMEOUT="10")
+    message = {"type": "track", "event": "Paid", "userId": "u", "messageId": "in-flight"}
+    assert api.batch([message]).status_code == 200
+    wait_for(lambda: sink.received, timeout=60, message="the delivery to start")
+    proc.send_signal(signal.SIGTERM)
+    try:
+        assert proc.wait(60) == 0, "".join(output.lines[-40:])
+    finally:
+        stop(proc, sig=signal.SIGKILL)
+    assert DeliveryJob.objects.get().state == "done"
+    assert ids(sink) == ["in-flight"]
 
 
 def test_one_hung_destination_does_not_hold_up_another(api, source, sinks, broker, tmp_path):
