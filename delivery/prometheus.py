@@ -4,6 +4,7 @@ the database at scrape time."""
 
 from django.db.models import Count, Min, Q
 from django.utils import timezone
+from kombu.exceptions import ChannelError
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 
@@ -16,9 +17,9 @@ EVENTS = Counter(
 )
 DELIVERIES = Counter(
     "segapp_deliveries",
-    "Events' outcomes per destination instance (delivered, discarded, filtered, retrying, "
-    "dead_lettered)",
-    ["instance", "outcome"],
+    "Events' outcomes per destination instance, by its id (delivered, discarded, filtered, "
+    "retrying, dead_lettered)",
+    ["destination", "outcome"],
 )
 DELIVERY_LATENCY = Histogram(
     "segapp_delivery_latency_seconds",
@@ -64,7 +65,7 @@ class DeliveryStateCollector:
         jobs = GaugeMetricFamily(
             "segapp_delivery_jobs",
             "Delivery jobs (a batch's events owed to one instance) by instance and state",
-            labels=["instance", "state"],
+            labels=["destination", "state"],
         )
         waiting = [JobState.PENDING, JobState.RETRYING, JobState.DEAD_LETTERED]
         rows = (
@@ -80,7 +81,7 @@ class DeliveryStateCollector:
         breaker = GaugeMetricFamily(
             "segapp_breaker_open",
             "1 while an instance's circuit breaker holds its deliveries back",
-            labels=["instance"],
+            labels=["destination"],
         )
         for instance_id in InstanceHealth.objects.filter(Q(open_until__gt=now)).values_list(
             "instance_id", flat=True
@@ -90,15 +91,17 @@ class DeliveryStateCollector:
 
         try:
             with app.connection_for_read() as conn:
-                queue = conn.default_channel.queue_declare(
-                    app.conf.task_default_queue, passive=True
-                )
-            yield GaugeMetricFamily(
-                "segapp_broker_queue_length", "Tasks waiting in the broker's queue",
-                value=queue.message_count,
-            )  # fmt: skip
+                try:
+                    waiting = conn.default_channel.queue_declare(
+                        app.conf.task_default_queue, passive=True
+                    ).message_count
+                except ChannelError:  # Redis keeps no empty list: the queue is empty
+                    waiting = 0
         except Exception:  # the broker is away: the gauge is absent, readiness says why
             return
+        yield GaugeMetricFamily(
+            "segapp_broker_queue_length", "Tasks waiting in the broker's queue", value=waiting
+        )
 
 
 register_collector(DeliveryStateCollector())

@@ -87,7 +87,7 @@ def test_values_move_as_events_flow_through_web_and_worker_processes(
 
         wait_for(
             lambda: moved(
-                "segapp_deliveries_total", {"instance": hook.pk, "outcome": "delivered"}, 20
+                "segapp_deliveries_total", {"destination": hook.pk, "outcome": "delivered"}, 20
             ),
             timeout=30,
             message="delivered count to reach 20",
@@ -105,6 +105,7 @@ def test_values_move_as_events_flow_through_web_and_worker_processes(
         latency = ("segapp_delivery_latency_seconds_count", ())
         assert after[latency] - before.get(latency, 0) == 20
         assert after[("segapp_unrouted_batches", ())] == 0
+        assert after[("segapp_broker_queue_length", ())] >= 0  # present, empty or not
         dispatch = ("segapp_sweep_age_seconds", (("sweep", "delivery.tasks.dispatch_due_jobs"),))
         assert 0 <= after[dispatch] < 30
     except AssertionError:
