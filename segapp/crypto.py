@@ -3,7 +3,8 @@
 Keys come from ``SEGAPP_ENCRYPTION_KEYS``: comma-separated Fernet keys, newest first. Values are
 encrypted with the first and decrypted with any, so a key rotates by putting a new one in front and
 running ``manage.py rotate_encryption_keys``. Without the variable, one key is derived from
-``SEGAPP_SECRET_KEY``.
+``SEGAPP_SECRET_KEY``; it stays last in the list once the variable is set, so secrets written
+before the first rotation stay readable until the command has re-encrypted them.
 """
 
 import base64
@@ -20,10 +21,10 @@ from segapp.env import env_list
 
 @cache
 def _fernet() -> MultiFernet:
-    keys = env_list("SEGAPP_ENCRYPTION_KEYS", [])
-    if not keys:
-        digest = hashlib.sha256(b"segapp-secrets:" + settings.SECRET_KEY.encode()).digest()
-        keys = [base64.urlsafe_b64encode(digest).decode()]
+    digest = hashlib.sha256(b"segapp-secrets:" + settings.SECRET_KEY.encode()).digest()
+    derived = base64.urlsafe_b64encode(digest).decode()
+    keys = [key for key in env_list("SEGAPP_ENCRYPTION_KEYS", []) if key]
+    keys += [derived] if derived not in keys else []
     try:
         return MultiFernet([Fernet(key) for key in keys])
     except ValueError as exc:

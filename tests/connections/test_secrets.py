@@ -42,3 +42,18 @@ def test_a_wrong_key_fails_loudly(catalog, workspace, keys):
     keys(Fernet.generate_key().decode())
     with pytest.raises(ImproperlyConfigured, match="cannot be decrypted"):
         DestinationInstance.objects.get(pk=instance.pk).all_settings()
+
+
+def test_setting_keys_for_the_first_time_keeps_older_secrets_readable(
+    catalog, workspace, keys, monkeypatch
+):
+    # Written before SEGAPP_ENCRYPTION_KEYS was set: the key derived from the secret key.
+    monkeypatch.delenv("SEGAPP_ENCRYPTION_KEYS", raising=False)
+    crypto._fernet.cache_clear()
+    instance = make_instance(make_source(workspace), "webhooks", settings={"sharedSecret": "old"})
+    new = Fernet.generate_key().decode()
+    keys(new)
+    assert DestinationInstance.objects.get(pk=instance.pk).secrets == {"sharedSecret": "old"}
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+    sealed = DestinationInstance.objects.get(pk=instance.pk).encrypted_secrets
+    assert Fernet(new.encode()).decrypt(sealed.encode())  # now under the new key itself
