@@ -69,6 +69,9 @@ def test_every_endpoint_documents_its_body_errors_and_security(schema):
         success = [code for code in responses if code.startswith("2")]
         assert len(success) == 1, (method, path)
         assert "content" in responses[success[0]], (method, path)
+        # One {"data": …} envelope, lists included (never an array of envelopes).
+        body = responses[success[0]]["content"]["application/json"]["schema"]
+        assert "$ref" in body, (method, path, body)
         assert {"401", "429"} <= set(responses), (method, path)
         assert op["security"] == [{"token": []}], (method, path)
         if method != "get":
