@@ -17,6 +17,7 @@ from connections.api.filters import DestinationFilterViewSet
 from connections.api.sources import SourceViewSet
 from delivery.api.metrics import delivery_metrics
 from delivery.api.previews import preview_destination_filter
+from segapp.api.audit_events import AuditEventViewSet
 from segapp.api.workspace import get_workspace
 from segapp.csp import csp_allow
 
@@ -26,6 +27,7 @@ router.register("catalog/sources", SourceCatalogViewSet, basename="catalog-sourc
 router.register("catalog/warehouses", WarehouseCatalogViewSet, basename="catalog-warehouse")
 router.register("sources", SourceViewSet, basename="source")
 router.register("destinations", DestinationViewSet, basename="destination")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 app_name = "api"
 urlpatterns = [

@@ -38,6 +38,7 @@ ENDPOINTS = {
     ("delete", "/api/destination/{destinationId}/filters/{filterId}"): "removeFilterFromDestination",
     ("post", "/api/destination/filters/preview"): "previewDestinationFilter",
     ("get", "/api/destinations/{destinationId}/delivery-metrics"): "listDeliveryMetricsSummaryFromDestination",
+    ("get", "/api/audit-events"): "listAuditEvents",
 }  # fmt: skip
 
 
