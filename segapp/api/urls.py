@@ -15,6 +15,7 @@ from connections.api.config_api import ConfigApiDestinationViewSet
 from connections.api.destinations import DestinationViewSet
 from connections.api.filters import DestinationFilterViewSet
 from connections.api.sources import SourceViewSet
+from delivery.api import delivery_overview
 from delivery.api.metrics import delivery_metrics
 from delivery.api.previews import preview_destination_filter
 from segapp.api.audit_events import AuditEventViewSet
@@ -69,5 +70,6 @@ urlpatterns = [
         ),
         name="destination-filter-detail",
     ),
+    *delivery_overview.urls(),
     *router.urls,
 ]

@@ -39,6 +39,12 @@ ENDPOINTS = {
     ("post", "/api/destination/filters/preview"): "previewDestinationFilter",
     ("get", "/api/destinations/{destinationId}/delivery-metrics"): "listDeliveryMetricsSummaryFromDestination",
     ("get", "/api/audit-events"): "listAuditEvents",
+    ("get", "/api/delivery-overview/successfully-received"): "getIngressSuccessMetricsFromDeliveryOverview",
+    ("get", "/api/delivery-overview/failed-on-ingest"): "getIngressFailedMetricsFromDeliveryOverview",
+    ("get", "/api/delivery-overview/filtered-at-source"): "getFilteredAtSourceMetricsFromDeliveryOverview",
+    ("get", "/api/delivery-overview/filtered-at-destination"): "getFilteredAtDestinationMetricsFromDeliveryOverview",
+    ("get", "/api/delivery-overview/failed-delivery"): "getEgressFailedMetricsFromDeliveryOverview",
+    ("get", "/api/delivery-overview/successful-delivery"): "getEgressSuccessMetricsFromDeliveryOverview",
 }  # fmt: skip
 
 
