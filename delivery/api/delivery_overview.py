@@ -6,7 +6,7 @@ What the counters do not keep is refused by name (422): grouping or filtering by
 ``eventType`` or ``appVersion``, retry attempts of successful deliveries, and Actions
 ``subscriptionId`` (Segapp's destinations have no action subscriptions)."""
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
@@ -18,7 +18,13 @@ from segapp.access import get_in_workspace
 from segapp.api.base import WorkspaceScopedViewSet
 from segapp.api.pagination import paginate
 from segapp.api.schema import PAGINATION_PARAMETERS, PaginationSerializer, envelope, errors
-from segapp.api.windows import Granularity, WindowQuerySerializer, filter_list, query_list
+from segapp.api.windows import (
+    Granularity,
+    WindowQuerySerializer,
+    filter_list,
+    iso_utc,
+    query_list,
+)
 from segapp.refusal import Refusal
 
 # Segment's rules for Delivery Overview windows (the SDK's ``granularity`` documentation).
@@ -67,10 +73,6 @@ class DatasetSerializer(serializers.Serializer):
     discardReason = serializers.CharField(required=False)
     total = serializers.IntegerField()
     series = DatapointSerializer(many=True)
-
-
-def _time(at) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parameters(request) -> dict:
@@ -136,7 +138,7 @@ class DeliveryOverviewViewSet(WorkspaceScopedViewSet):
             {
                 **({"discardReason": d.reason} if by_reason else {}),
                 "total": d.total,
-                "series": [{"time": _time(at), "count": d.counts.get(at, 0)} for at in buckets],
+                "series": [{"time": iso_utc(at), "count": d.counts.get(at, 0)} for at in buckets],
             }
             for d in page
         ]

@@ -16,6 +16,7 @@ from connections.api.destinations import DestinationViewSet
 from connections.api.filters import DestinationFilterViewSet
 from connections.api.sources import SourceViewSet
 from delivery.api import delivery_overview
+from delivery.api.events_volume import EventsVolumeViewSet
 from delivery.api.metrics import delivery_metrics
 from delivery.api.previews import preview_destination_filter
 from segapp.api.audit_events import AuditEventViewSet
@@ -71,5 +72,10 @@ urlpatterns = [
         name="destination-filter-detail",
     ),
     *delivery_overview.urls(),
+    path(
+        "events/volume",
+        EventsVolumeViewSet.as_view({"get": "events_volume"}),
+        name="events-volume",
+    ),
     *router.urls,
 ]

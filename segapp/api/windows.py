@@ -43,6 +43,11 @@ class Granularity:
         return found
 
 
+def iso_utc(at: datetime) -> str:
+    """A bucket's or window's time as Segment writes it: ``2024-01-31T10:00:00Z``."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 # Slack for a client whose clock or request is a little behind ours.
 _SLACK = timedelta(minutes=1)
 

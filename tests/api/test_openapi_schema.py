@@ -45,6 +45,7 @@ ENDPOINTS = {
     ("get", "/api/delivery-overview/filtered-at-destination"): "getFilteredAtDestinationMetricsFromDeliveryOverview",
     ("get", "/api/delivery-overview/failed-delivery"): "getEgressFailedMetricsFromDeliveryOverview",
     ("get", "/api/delivery-overview/successful-delivery"): "getEgressSuccessMetricsFromDeliveryOverview",
+    ("get", "/api/events/volume"): "getEventsVolumeFromWorkspace",
 }  # fmt: skip
 
 
