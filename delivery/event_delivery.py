@@ -4,15 +4,13 @@ the counters: a bounded number of queries whatever the number of events."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Sum
 from django.utils import timezone
 
-from delivery import charts, metrics
+from delivery import charts, metrics, overview
 from delivery.models import (
     DeliveryError,
     DeliveryJob,
     Event,
-    IngestCounter,
     JobState,
     Outcome,
     RedeliveryRun,
@@ -108,14 +106,14 @@ class OverviewRow:
     delivered: int
 
 
+def stage_total(stage: overview.Stage, totals: dict[str, int]) -> int:
+    return sum(totals[outcome] for outcome in stage.outcomes)
+
+
 def source_overview(source, instances, window: Window) -> dict:
     """received → failed on ingest → filtered at source → per instance: filtered at destination
     → failed → delivered."""
-    counters = IngestCounter.objects.filter(
-        source_id=source.pk, minute__gte=window.start, minute__lt=window.end
-    )
-    sums = counters.aggregate(Sum("accepted"), Sum("rejected"), Sum("duplicates"))
-    ingest = {name: sums[f"{name}__sum"] or 0 for name in ("accepted", "rejected", "duplicates")}
+    ingest = overview.ingest_totals(source.pk, window.start, window.end)
     summaries = metrics.summaries(
         [i.pk for i in instances], window.start, window.end, with_latency=False
     )
@@ -125,10 +123,10 @@ def source_overview(source, instances, window: Window) -> dict:
         rows.append(
             OverviewRow(
                 instance,
-                filtered=totals[Outcome.FILTERED],
-                failed=totals[Outcome.DISCARDED] + totals[Outcome.DEAD_LETTERED],
+                filtered=stage_total(overview.FILTERED_AT_DESTINATION, totals),
+                failed=stage_total(overview.FAILED_DELIVERY, totals),
                 retrying=totals[Outcome.RETRYING],
-                delivered=totals[Outcome.DELIVERED],
+                delivered=stage_total(overview.SUCCESSFUL_DELIVERY, totals),
             )
         )
     return {

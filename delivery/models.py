@@ -52,7 +52,11 @@ class IngestBatch(models.Model):
             # The sweeper's query; a partial index stays as small as the backlog.
             models.Index(
                 fields=["queued_at"], condition=Q(routed_at__isnull=True), name="batch_unrouted"
-            )
+            ),
+            # Events volume by name or type reads a window's events through their batches
+            # (``delivery.volume``): this finds a source's batches in a window, and the events'
+            # index on ``batch`` finds their events, never scanning the archive.
+            models.Index(fields=["source", "received_at"], name="batch_source_received"),
         ]
 
     def __str__(self):

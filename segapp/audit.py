@@ -80,6 +80,26 @@ def action_label(action: str) -> str:
     return action
 
 
+def type_label(object_type: str) -> str:
+    registered = OBJECT_TYPES.get(object_type)
+    return registered.label if registered else object_type
+
+
+def object_types_named(name: str) -> list[str]:
+    """The object types a reader's name stands for: a label ("Destination", any case, singular
+    or plural) or an object type itself ("destinationinstance")."""
+
+    def plain(text: str) -> str:
+        return text.strip().lower().removesuffix("s")
+
+    wanted = plain(name)
+    return [
+        object_type
+        for object_type, registered in OBJECT_TYPES.items()
+        if wanted in (plain(object_type), plain(registered.label))
+    ]
+
+
 def linker(queryset, url_name: str, *fields: str) -> Links:
     """Links to ``url_name`` (args: the workspace slug, then ``fields`` of the object) for the
     objects of ``queryset`` that are still in the workspace; one query for a page of entries."""

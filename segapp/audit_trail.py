@@ -144,17 +144,12 @@ def _rows(workspace: Workspace, entries: list[AuditEntry]) -> list[Row]:
         Row(
             entry=entry,
             action=audit.action_label(entry.action),
-            object_type=_type_label(entry.object_type),
+            object_type=audit.type_label(entry.object_type),
             url=links.get((entry.object_type, entry.object_id)),
             changes=audit.changes(entry.before, entry.after),
         )
         for entry in entries
     ]
-
-
-def _type_label(object_type: str) -> str:
-    registered = audit.OBJECT_TYPES.get(object_type)
-    return registered.label if registered else object_type
 
 
 def choices(workspace: Workspace, filters: Filters) -> dict:

@@ -3,7 +3,6 @@ Summary from Destination, from the per-minute delivery counters."""
 
 from datetime import timedelta
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
@@ -14,6 +13,7 @@ from delivery import metrics
 from delivery.models import Outcome
 from segapp.access import get_in_workspace
 from segapp.api.schema import envelope, errors
+from segapp.api.windows import Granularity, WindowQuerySerializer
 from segapp.refusal import Refusal
 
 # Segment's metric names for our outcomes.
@@ -24,41 +24,20 @@ METRIC_NAMES = {
     Outcome.FILTERED: "filtered",
     Outcome.DEAD_LETTERED: "expired",
 }
-# Per granularity, as Segment documents it: the default span, the longest span, and how far
-# back a window may start.
+# Per granularity, as Segment documents it for this endpoint: the default span, the longest
+# span, and how far back a window may start.
 GRANULARITY = {
-    "MINUTE": (timedelta(hours=1), timedelta(hours=4), timedelta(hours=48)),
-    "HOUR": (timedelta(days=7), timedelta(days=7), timedelta(days=7)),
-    "DAY": (timedelta(days=14), timedelta(days=14), timedelta(days=14)),
+    "MINUTE": Granularity("minute", timedelta(hours=1), timedelta(hours=4), timedelta(hours=48)),
+    "HOUR": Granularity("hour", timedelta(days=7), timedelta(days=7), timedelta(days=7)),
+    "DAY": Granularity("day", timedelta(days=14), timedelta(days=14), timedelta(days=14)),
 }
 
 
-class MetricsQuerySerializer(serializers.Serializer):
-    sourceId = serializers.CharField()
-    startTime = serializers.DateTimeField(required=False)
-    endTime = serializers.DateTimeField(required=False)
-    granularity = serializers.ChoiceField(list(GRANULARITY), required=False, default="MINUTE")
+class MetricsQuerySerializer(WindowQuerySerializer):
+    GRANULARITIES = GRANULARITY
+    DEFAULT_GRANULARITY = "MINUTE"
 
-    def validate(self, data):
-        default_span, longest, oldest = GRANULARITY[data["granularity"]]
-        now = timezone.now()
-        end = data.get("endTime") or now
-        start = data.get("startTime") or end - default_span
-        if start >= end:
-            raise serializers.ValidationError({"startTime": "startTime must be before endTime."})
-        if end - start > longest + timedelta(minutes=1):
-            raise serializers.ValidationError(
-                {
-                    "startTime": f"With {data['granularity']} granularity a window is at most {longest}."
-                }
-            )
-        if start < now - oldest - timedelta(minutes=1):
-            raise serializers.ValidationError(
-                {
-                    "startTime": f"With {data['granularity']} granularity a window starts at most {oldest} ago."
-                }
-            )
-        return {**data, "startTime": start, "endTime": end}
+    sourceId = serializers.CharField()
 
 
 class BreakdownSerializer(serializers.Serializer):

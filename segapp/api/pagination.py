@@ -49,12 +49,13 @@ def _param(params, name: str) -> str | None:
 
 
 def paginate(request, queryset):
-    """One page of ``queryset`` (two queries: the count and the page) and its pagination block."""
+    """One page of ``queryset`` (two queries: the count and the page) and its pagination block.
+    A list (computed series, say) is paged the same way, with no query."""
     params = request.query_params
     count = _count(_param(params, "count"))
     cursor = _param(params, "cursor")
     offset = _decode(cursor) if cursor else 0
-    total = queryset.count()
+    total = len(queryset) if isinstance(queryset, list) else queryset.count()
     items = list(queryset[offset : offset + count])
     pagination = {
         "current": _encode(offset),

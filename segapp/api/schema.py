@@ -75,8 +75,12 @@ def errors(*codes: int) -> dict:
 
 
 def envelope(name: str, **fields):
-    """``{"data": {name's fields}}``, named as the official SDK names the inner object."""
-    return inline_serializer(f"{name}Envelope", {"data": inline_serializer(name, fields)})
+    """``{"data": {name's fields}}``, named as the official SDK names the inner object.
+
+    Marked ``many=False``: a list action answers one envelope, not an array of them."""
+    outer = inline_serializer(f"{name}Envelope", {"data": inline_serializer(name, fields)})
+    extend_schema_serializer(many=False)(type(outer))
+    return outer
 
 
 def status_output(name: str):

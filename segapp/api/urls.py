@@ -15,8 +15,11 @@ from connections.api.config_api import ConfigApiDestinationViewSet
 from connections.api.destinations import DestinationViewSet
 from connections.api.filters import DestinationFilterViewSet
 from connections.api.sources import SourceViewSet
+from delivery.api import delivery_overview
+from delivery.api.events_volume import EventsVolumeViewSet
 from delivery.api.metrics import delivery_metrics
 from delivery.api.previews import preview_destination_filter
+from segapp.api.audit_events import AuditEventViewSet
 from segapp.api.workspace import get_workspace
 from segapp.csp import csp_allow
 
@@ -26,6 +29,7 @@ router.register("catalog/sources", SourceCatalogViewSet, basename="catalog-sourc
 router.register("catalog/warehouses", WarehouseCatalogViewSet, basename="catalog-warehouse")
 router.register("sources", SourceViewSet, basename="source")
 router.register("destinations", DestinationViewSet, basename="destination")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 app_name = "api"
 urlpatterns = [
@@ -66,6 +70,12 @@ urlpatterns = [
             {"get": "retrieve", "patch": "partial_update", "delete": "destroy"}
         ),
         name="destination-filter-detail",
+    ),
+    *delivery_overview.urls(),
+    path(
+        "events/volume",
+        EventsVolumeViewSet.as_view({"get": "events_volume"}),
+        name="events-volume",
     ),
     *router.urls,
 ]

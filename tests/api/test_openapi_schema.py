@@ -38,6 +38,14 @@ ENDPOINTS = {
     ("delete", "/api/destination/{destinationId}/filters/{filterId}"): "removeFilterFromDestination",
     ("post", "/api/destination/filters/preview"): "previewDestinationFilter",
     ("get", "/api/destinations/{destinationId}/delivery-metrics"): "listDeliveryMetricsSummaryFromDestination",
+    ("get", "/api/audit-events"): "listAuditEvents",
+    ("get", "/api/delivery-overview/successfully-received"): "getIngressSuccessMetricsFromDeliveryOverview",
+    ("get", "/api/delivery-overview/failed-on-ingest"): "getIngressFailedMetricsFromDeliveryOverview",
+    ("get", "/api/delivery-overview/filtered-at-source"): "getFilteredAtSourceMetricsFromDeliveryOverview",
+    ("get", "/api/delivery-overview/filtered-at-destination"): "getFilteredAtDestinationMetricsFromDeliveryOverview",
+    ("get", "/api/delivery-overview/failed-delivery"): "getEgressFailedMetricsFromDeliveryOverview",
+    ("get", "/api/delivery-overview/successful-delivery"): "getEgressSuccessMetricsFromDeliveryOverview",
+    ("get", "/api/events/volume"): "getEventsVolumeFromWorkspace",
 }  # fmt: skip
 
 
@@ -69,6 +77,9 @@ def test_every_endpoint_documents_its_body_errors_and_security(schema):
         success = [code for code in responses if code.startswith("2")]
         assert len(success) == 1, (method, path)
         assert "content" in responses[success[0]], (method, path)
+        # One {"data": …} envelope, lists included (never an array of envelopes).
+        body = responses[success[0]]["content"]["application/json"]["schema"]
+        assert "$ref" in body, (method, path, body)
         assert {"401", "429"} <= set(responses), (method, path)
         assert op["security"] == [{"token": []}], (method, path)
         if method != "get":

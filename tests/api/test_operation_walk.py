@@ -8,9 +8,11 @@ A path added later is walked too; one whose parameter this module cannot fill fa
 
 import json
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from catalog.models import DestinationKind, DestinationMetadata, SourceMetadata
@@ -22,6 +24,7 @@ OBJECT_PARAMETERS = {
     "sourceId": ("source", "pk"),
     "sourceSlug": ("source", "slug"),
     "destinationId": ("instance", "pk"),
+    "destinationConfigId": ("instance", "pk"),
     "filterId": ("filter", "pk"),
     "writeKey": ("write_key", "key"),
 }
@@ -39,6 +42,19 @@ def catalog_entry_id(path: str) -> str:
 
 CATALOG_PARAMETERS = {"id": catalog_entry_id}
 
+
+def granularity(path: str) -> str:
+    """Delivery Overview spells its granularities in lower case, the other metrics in upper."""
+    return "hour" if "/delivery-overview/" in path else "HOUR"
+
+
+# A metrics window's parameters: the last hour, whatever the path. They name no object.
+WINDOW_PARAMETERS = {
+    "startTime": lambda path: (timezone.now() - timedelta(hours=1)).isoformat(),
+    "endTime": lambda path: timezone.now().isoformat(),
+    "granularity": granularity,
+}
+
 METHODS = ["get", "post", "put", "patch", "delete"]
 REFUSED = {403, 404, 405}
 PARAMETER = re.compile(r"\{(\w+)\}")
@@ -49,7 +65,10 @@ pytestmark = pytest.mark.django_db
 
 
 def object_parameters(path: str) -> list[str]:
-    return [p for p in PARAMETER.findall(path) if p in OBJECT_PARAMETERS]
+    """The objects a path names, parents first: in the path, or for a path naming none, in its
+    GET's required query (Delivery Overview's ``sourceId`` and ``destinationConfigId``)."""
+    named = [p for p in PARAMETER.findall(path) if p in OBJECT_PARAMETERS]
+    return named or [p for p in required_query(path, "get") if p in OBJECT_PARAMETERS]
 
 
 def required_query(path: str, method: str) -> list[str]:
@@ -65,8 +84,8 @@ def values_for(names: list[str], path: str, a: dict, b: dict, own: set[str]) -> 
     """Each parameter: B's object where named in ``own``, A's otherwise, or a catalog entry."""
     values = {}
     for name in names:
-        if name in CATALOG_PARAMETERS:
-            values[name] = CATALOG_PARAMETERS[name](path)
+        if name in CATALOG_PARAMETERS or name in WINDOW_PARAMETERS:
+            values[name] = {**CATALOG_PARAMETERS, **WINDOW_PARAMETERS}[name](path)
             continue
         key, attribute = OBJECT_PARAMETERS[name]  # unknown: see the parameter test below
         values[name] = getattr((b if name in own else a)[key], attribute)
@@ -120,7 +139,7 @@ def a_ids(a: dict) -> list[str]:
 
 
 def test_every_path_parameter_has_a_real_value():
-    known = OBJECT_PARAMETERS.keys() | CATALOG_PARAMETERS.keys()
+    known = OBJECT_PARAMETERS.keys() | CATALOG_PARAMETERS.keys() | WINDOW_PARAMETERS.keys()
     names = {(n, p) for p in PATHS for m in METHODS for n in PARAMETER.findall(p) + required_query(p, m)}  # fmt: skip
     unknown = {(name, path) for name, path in names if name not in known}
     assert not unknown, f"Name the object each stands for in OBJECT_PARAMETERS: {unknown}"

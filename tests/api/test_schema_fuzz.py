@@ -41,6 +41,7 @@ def real_ids(workspace: dict) -> dict:
         "sourceId": workspace["source"].pk,
         "sourceSlug": workspace["source"].slug,
         "destinationId": workspace["instance"].pk,
+        "destinationConfigId": workspace["instance"].pk,
         "filterId": workspace["filter"].pk,
         "writeKey": workspace["write_key"].key,
     }

@@ -1,0 +1,128 @@
+"""Delivery Overview's stages, as Segment names them, counted from the per-minute counters
+(``IngestCounter`` per source, ``DeliveryCounter`` per instance): one query per stage and window,
+whatever the traffic. The console's Delivery Overview (``event_delivery.source_overview``) and the
+Public API's ``/delivery-overview/…`` read the same stage definitions.
+
+https://segment.com/docs/connections/delivery-overview/#delivery-overview-steps
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from django.db.models import F, Sum
+from django.db.models.functions import Trunc
+
+from delivery.models import DeliveryCounter, IngestCounter, Outcome
+
+# Messages whose messageId the source sent in the last 24 hours are dropped before routing:
+# the only reason anything is filtered at the source.
+DUPLICATE_REASON = "duplicate messageId within 24 hours"
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    # An ingest stage sums these IngestCounter columns; a delivery stage, these outcomes' counts.
+    columns: tuple[str, ...] = ()
+    outcomes: tuple[str, ...] = ()
+    fixed_reason: str = ""  # the reason of every event counted (ingest stages that have one)
+    has_reasons: bool = False
+
+    @property
+    def is_delivery(self) -> bool:
+        return bool(self.outcomes)
+
+
+# Successfully received counts what passed validation (stored or deduplicated); the console's
+# "Received" adds what failed on ingest.
+SUCCESSFULLY_RECEIVED = Stage("successfully-received", columns=("accepted", "duplicates"))
+FAILED_ON_INGEST = Stage("failed-on-ingest", columns=("rejected",))
+FILTERED_AT_SOURCE = Stage(
+    "filtered-at-source", columns=("duplicates",), fixed_reason=DUPLICATE_REASON, has_reasons=True
+)
+FILTERED_AT_DESTINATION = Stage(
+    "filtered-at-destination", outcomes=(Outcome.FILTERED,), has_reasons=True
+)
+# Retrying events are on their way, not failed: they end delivered, discarded or dead-lettered.
+FAILED_DELIVERY = Stage(
+    "failed-delivery", outcomes=(Outcome.DISCARDED, Outcome.DEAD_LETTERED), has_reasons=True
+)
+SUCCESSFUL_DELIVERY = Stage("successful-delivery", outcomes=(Outcome.DELIVERED,))
+
+STAGES = {
+    stage.name: stage
+    for stage in (
+        SUCCESSFULLY_RECEIVED,
+        FAILED_ON_INGEST,
+        FILTERED_AT_SOURCE,
+        FILTERED_AT_DESTINATION,
+        FAILED_DELIVERY,
+        SUCCESSFUL_DELIVERY,
+    )
+}
+
+
+@dataclass
+class Dataset:
+    reason: str | None  # None unless grouped by reason
+    counts: dict[datetime, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def datasets(
+    stage: Stage,
+    *,
+    source_id: str,
+    instance_id: str | None,
+    start: datetime,
+    end: datetime,
+    step: str,
+    by_reason: bool = False,
+    reasons: list[str] | None = None,
+) -> list[Dataset]:
+    """The stage's counts per ``step`` bucket ("minute", "hour", "day") in ``[start, end)``, one
+    dataset per reason when ``by_reason``, the largest first; ``reasons`` keeps only those. One
+    query. Counters older than ``counters.KEEP_MINUTES_FOR`` are hourly, so minute buckets that
+    old hold a whole hour at the hour's first minute."""
+    bucket = Trunc("minute", step, tzinfo=UTC)
+    if stage.is_delivery:
+        rows = DeliveryCounter.objects.filter(
+            instance_id=instance_id, outcome__in=stage.outcomes, minute__gte=start, minute__lt=end
+        )
+        if reasons is not None:
+            rows = rows.filter(reason__in=reasons)
+        keys = ["bucket", "reason"] if by_reason else ["bucket"]
+        rows = rows.annotate(bucket=bucket).values(*keys).annotate(n=Sum("count"))
+    else:
+        if reasons is not None and stage.fixed_reason not in reasons:
+            return []
+        total = sum((F(column) for column in stage.columns[1:]), F(stage.columns[0]))
+        rows = (
+            IngestCounter.objects.filter(source_id=source_id, minute__gte=start, minute__lt=end)
+            .annotate(bucket=bucket)
+            .values("bucket")
+            .annotate(n=Sum(total))
+        )
+    found: dict[str | None, Dataset] = {}
+    for row in rows.order_by():
+        if not row["n"]:
+            continue
+        reason = (row.get("reason", stage.fixed_reason) or "") if by_reason else None
+        dataset = found.setdefault(reason, Dataset(reason))
+        dataset.counts[row["bucket"]] = dataset.counts.get(row["bucket"], 0) + row["n"]
+    if not by_reason and not found:
+        found[None] = Dataset(None)  # ungrouped: one series, zeros included
+    return sorted(found.values(), key=lambda d: (-d.total, d.reason or ""))
+
+
+def ingest_totals(source_id: str, start: datetime, end: datetime) -> dict[str, int]:
+    """The source's ingest counter columns summed over the window. One query."""
+    columns = ("accepted", "rejected", "duplicates")
+    sums = IngestCounter.objects.filter(
+        source_id=source_id, minute__gte=start, minute__lt=end
+    ).aggregate(**{column: Sum(column) for column in columns})
+    return defaultdict(int, {column: sums[column] or 0 for column in columns})
