@@ -7,6 +7,7 @@ time budget (django-health-check), and answers JSON: 200 when every check passes
 
 import dataclasses
 import datetime
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from django.db import connection
@@ -99,8 +100,14 @@ class ReadinessView(HealthCheckView):
         )
 
 
-# The library's view is async (its checks run side by side); this project serves WSGI.
-readyz = async_to_sync(ReadinessView.as_view())
+_readiness = async_to_sync(ReadinessView.as_view())
+
+
+def readyz(request):
+    """The library's view is async (its checks run side by side, each within its time budget);
+    it runs on a thread of its own, where no event loop is already running."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="readyz") as pool:
+        return pool.submit(_readiness, request).result()
 
 
 class ProbeMiddleware:

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from catalog.models import ConnectionMode, DestinationMetadata
 from catalog.views import catalog_results_context, render_catalog
@@ -160,12 +161,14 @@ def _instance_context(request, instance, **extra):
     return {**context, **extra}
 
 
-def _page_or_fragment(request, instance, fragment, **extra):
-    """The whole instance page, or (for HTMX) one fragment with an ``instanceChanged`` event."""
+def _page_or_fragment(request, instance, fragment, changed=True, **extra):
+    """The whole instance page, or (for HTMX) one fragment, with an ``instanceChanged`` event when
+    something changed (a refused change leaves the other fragments as they are)."""
     context = _instance_context(request, instance, **extra)
     if request.htmx:
         response = render(request, f"connections/{fragment}", context)
-        response["HX-Trigger"] = "instanceChanged"
+        if changed:
+            trigger_client_event(response, "instanceChanged")
         return response
     return render(request, "connections/instance.html", context)
 
@@ -200,7 +203,8 @@ def instance_rename(request, instance_id):
             instance = instances.rename_instance(instance, form.cleaned_data["name"], request.user)
         except Refusal as refusal:
             add_refusal(form, refusal)
-    return _page_or_fragment(request, instance, "_instance_name.html", name_form=form)
+    changed = form.is_valid() and not form.errors
+    return _page_or_fragment(request, instance, "_instance_name.html", changed, name_form=form)
 
 
 @workspace_view()
@@ -212,7 +216,9 @@ def instance_mode(request, instance_id):
         instance = instances.set_mode(instance, request.POST.get("mode", ""), request.user)
     except Refusal as refusal:
         error = refusal.message
-    return _page_or_fragment(request, instance, "_instance_mode.html", mode_error=error)
+    return _page_or_fragment(
+        request, instance, "_instance_mode.html", error is None, mode_error=error
+    )
 
 
 @workspace_view()
@@ -240,7 +246,8 @@ def instance_settings(request, instance_id):
                     form.add_error(field if field in form.fields else None, message)
         if form.errors:
             extra["settings_form"] = form
-    return _page_or_fragment(request, instance, "_instance_settings.html", **extra)
+    changed = "settings_saved" in extra
+    return _page_or_fragment(request, instance, "_instance_settings.html", changed, **extra)
 
 
 @workspace_view()

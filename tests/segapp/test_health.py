@@ -1,5 +1,6 @@
 """Liveness and readiness probes, and the owners' warning when sweeps have stopped."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -75,3 +76,13 @@ def test_owners_are_warned_when_sweeps_stopped_and_others_are_not(workspace, own
 def test_every_page_loads_the_banner_after_itself(workspace, owner, client_as):
     page = client_as(owner).get(reverse("segapp:workspace-overview", args=[workspace.slug]))
     assert reverse("segapp:sweeps-banner", args=[workspace.slug]) in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_answers_from_a_thread_where_an_event_loop_runs(client):
+    # A WSGI server may run its handlers beside an event loop (as Playwright's sync API leaves
+    # one in the test process): the probe must still answer, not fail with a 500.
+    async def probe():
+        return client.get("/readyz")
+
+    assert asyncio.run(probe()).status_code == 503  # no worker here; a real answer either way
