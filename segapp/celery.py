@@ -6,10 +6,12 @@ import os
 from celery import Celery
 from celery.signals import worker_ready, worker_shutdown
 
-from segapp import broker
+from segapp import broker, embedded_broker
 
-# Before any connection resolves its transport: a worker must survive losing Redis (see broker).
+# Before any connection resolves its transport: a worker must survive losing Redis (see broker),
+# and the embedded broker must never hand out a message half written (see embedded_broker).
 broker.register()
+embedded_broker.register()
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "segapp.settings")
 

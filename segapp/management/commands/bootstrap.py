@@ -10,11 +10,14 @@ from segapp import tokens, workspaces
 from segapp.models import Membership, Plan, Role, User, Workspace
 
 
-def bootstrap(workspace_name: str, email: str, password: str, plan: str) -> dict:
+def ensure_owner(workspace_name: str, email: str, plan: str, password: str | None):
+    """The user (created if missing) owns the workspace (created if missing) on ``plan``. The
+    password is set when given; changing it signs the user's sessions out."""
     with transaction.atomic():
         user = User.objects.filter(email=email.lower()).first() or User.objects.create_user(email)
-        user.set_password(password)
-        user.save(update_fields=["password"])
+        if password is not None:
+            user.set_password(password)
+            user.save(update_fields=["password"])
         workspace = Workspace.objects.filter(slug=slugify(workspace_name)).first()
         if workspace is None:
             workspace = workspaces.create_workspace(user, workspace_name, plan)
@@ -23,6 +26,12 @@ def bootstrap(workspace_name: str, email: str, password: str, plan: str) -> dict
                 workspace=workspace, user=user, defaults={"role": Role.OWNER}
             )
             workspaces.update_workspace(workspace, user, plan=plan)
+    return workspace, user
+
+
+def bootstrap(workspace_name: str, email: str, password: str, plan: str) -> dict:
+    with transaction.atomic():
+        workspace, user = ensure_owner(workspace_name, email, plan, password)
         _, raw_token = tokens.create_token(workspace, "bootstrap", Role.OWNER, actor=user)
     return {
         "workspace": {
