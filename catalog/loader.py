@@ -33,7 +33,11 @@ DESTINATION_FIELDS = {
     "kind": "kind", "connectionModes": "connection_modes", "components": "components",
     "supportedMethods": "supported_methods", "supportedPlatforms": "supported_platforms",
     "supportedFeatures": "supported_features", "multiInstanceSourceKinds": "multi_instance_source_kinds",
+    "cloudDelivery": "cloud_delivery",
 }  # fmt: skip
+# Keys an entry may leave out, and the value it then has. ``cloudDelivery`` is true only for the
+# entries ``delivery/adapters/`` can send to (tests/delivery/test_adapter_catalog.py keeps them in step).
+DESTINATION_DEFAULTS = {"cloudDelivery": False}
 SOURCE_FIELDS = {
     "slug": "slug", "name": "name", "description": "description", "categories": "categories",
     "website": "website", "options": "options", "kind": "kind",
@@ -77,11 +81,15 @@ def _check_options(entry: dict) -> None:
             )
 
 
-def _load(model, fields: dict[str, str], entries: list[dict], using: str) -> LoadResult:
+def _load(
+    model, fields: dict[str, str], entries: list[dict], using: str, defaults=None
+) -> LoadResult:
     result = LoadResult()
+    defaults = defaults or {}
     existing = {obj.pk: obj for obj in model.objects.using(using)}
     to_create, to_update = [], []
     for entry in entries:
+        entry = {**defaults, **entry}
         missing = ({"id"} | fields.keys()) - entry.keys()
         if missing:
             raise CatalogDataError(
@@ -116,7 +124,9 @@ def load_catalog(data_dir: Path = DATA_DIR, using: str = "default") -> dict[str,
     sources = json.loads((data_dir / "sources.json").read_text())
     with transaction.atomic(using=using):
         results = {
-            "destinations": _load(DestinationMetadata, DESTINATION_FIELDS, destinations, using),
+            "destinations": _load(
+                DestinationMetadata, DESTINATION_FIELDS, destinations, using, DESTINATION_DEFAULTS
+            ),
             "sources": _load(SourceMetadata, SOURCE_FIELDS, sources, using),
         }
         if results["destinations"].updated_ids:

@@ -83,6 +83,9 @@ class DestinationMetadata(CatalogEntry):
     multi_instance_source_kinds = models.JSONField(
         default=list, help_text="Source kinds on which a source may hold several instances"
     )
+    cloud_delivery = models.BooleanField(
+        default=False, help_text="Segapp's servers can send to it (an adapter exists)"
+    )
 
     class Meta(CatalogEntry.Meta):
         verbose_name = "destination metadata"
@@ -98,6 +101,17 @@ class DestinationMetadata(CatalogEntry):
     @property
     def offers_device(self) -> bool:
         return ConnectionMode.DEVICE in self.connection_modes
+
+    @property
+    def cannot_send_cloud(self) -> bool:
+        """Segment offers cloud mode for it, but Segapp has no adapter to send with yet."""
+        return self.offers_cloud and not self.cloud_delivery
+
+    def cannot_send_message(self) -> str:
+        message = f"Segapp cannot send to {self.name} in cloud mode yet."
+        if self.offers_device:
+            message += " Device mode works: the browser or app sends to it directly."
+        return message
 
     @property
     def is_hybrid(self) -> bool:

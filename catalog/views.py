@@ -14,6 +14,8 @@ from segapp.access import workspace_view
 
 TABS = {"destinations": DestinationMetadata, "sources": SourceMetadata}
 LIST_FIELDS = ("id", "slug", "name", "description", "categories")
+# A destination tile also says when Segapp cannot send to the entry in cloud mode.
+TILE_FIELDS = {"destinations": (*LIST_FIELDS, "connection_modes", "cloud_delivery")}
 
 
 def _model(tab: str):
@@ -28,7 +30,7 @@ def catalog_results_context(request, tab: str, entry_route: tuple[str, str] | No
     model = _model(tab)
     query = request.GET.get("q", "").strip()
     category = request.GET.get("category", "").strip()
-    entries = model.objects.only(*LIST_FIELDS)
+    entries = model.objects.only(*TILE_FIELDS.get(tab, LIST_FIELDS))
     if query:
         entries = entries.filter(search_text__contains=query.lower())
     if category:

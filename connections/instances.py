@@ -136,6 +136,8 @@ def create_instance(
     name = name.strip() or rules.suggest_name(metadata, taken)
     if refusal := rules.refuse_name(name, taken):
         raise refusal
+    if enabled and (refusal := rules.refuse_sending(metadata, rules.initial_mode(metadata))):
+        raise refusal
     stored = {}
     if copy_secrets_from is not None:
         _check_copy(copy_secrets_from, source.workspace, metadata)
@@ -189,6 +191,8 @@ def rename_instance(instance: DestinationInstance, name: str, actor) -> Destinat
 @transaction.atomic
 def set_enabled(instance: DestinationInstance, enabled: bool, actor) -> DestinationInstance:
     instance = _locked(instance)
+    if enabled and (refusal := rules.refuse_sending(instance.metadata, instance.mode)):
+        raise refusal
     if instance.enabled != bool(enabled):
         before = snapshot(instance)
         instance.enabled = bool(enabled)
@@ -212,7 +216,10 @@ def refuse_mode(instance: DestinationInstance, mode: str) -> Refusal | None:
     if mode == instance.mode:
         return None
     others = siblings(instance.source, instance.metadata, exclude=instance)
-    return rules.refuse_mode(instance.source.kind, instance.metadata, mode, others)
+    refusal = rules.refuse_mode(instance.source.kind, instance.metadata, mode, others)
+    if refusal is None and instance.enabled:
+        refusal = rules.refuse_sending(instance.metadata, mode, field="mode")
+    return refusal
 
 
 @transaction.atomic

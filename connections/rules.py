@@ -160,6 +160,16 @@ def refuse_mode(
     return Refusal(f"Unknown connection mode “{mode}”.", rule="mode-unknown", field="mode")
 
 
+def refuse_sending(
+    metadata: DestinationMetadata, mode: str, field: str = "enabled"
+) -> Refusal | None:
+    """May an enabled instance of ``metadata`` run in ``mode``? Segment offers cloud mode for
+    many tools Segapp has no adapter for yet; enabling one would accept events and send none."""
+    if mode == ConnectionMode.CLOUD and not metadata.cloud_delivery:
+        return Refusal(metadata.cannot_send_message(), rule="cannot-send-cloud-mode", field=field)
+    return None
+
+
 def warn_bundled_instances(
     source_kind: str, metadata: DestinationMetadata, mode: str, siblings: Siblings
 ) -> str | None:

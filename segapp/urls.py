@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from connections.views.home import connections_home
 from segapp.views import accounts, audit, tokens, workspace
 
 workspace_patterns = [
-    path("", workspace.workspace_overview, name="workspace-overview"),
+    path("", connections_home, name="workspace-overview"),
     path("settings/", workspace.settings_general, name="settings-general"),
     path("settings/members/", workspace.member_list, name="member-list"),
     path("settings/members/<int:membership_id>/", workspace.member_update, name="member-update"),

@@ -19,7 +19,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from catalog.models import ConnectionMode, DestinationMetadata
-from connections import instances
+from connections import instances, rules
 from connections.api.destinations import DESTINATION_KINDS, settings_errors
 from connections.models import DestinationInstance, Source
 from segapp.api.base import OperationSerializer, WorkspaceScopedViewSet
@@ -89,6 +89,9 @@ class CreateConfigDestinationSerializer(OperationSerializer):
     @transaction.atomic  # one change: a refused connection mode also undoes the creation
     def create(self, validated):
         data = validated["destination"]
+        mode = data.get("connection_mode")
+        # Enabled once its mode is set: whether it may send depends on the mode it ends up in.
+        switching = bool(mode) and mode != rules.initial_mode(data["metadata"])
         with settings_errors(prefix="destination.config"):
             instance = instances.create_instance(
                 self.context["source"],
@@ -96,15 +99,16 @@ class CreateConfigDestinationSerializer(OperationSerializer):
                 self.actor,
                 name=data["display_name"],
                 settings=data["settings"],
-                enabled=data["enabled"],
+                enabled=data["enabled"] and not switching,
             )
-        mode = data.get("connection_mode")
-        if mode and mode != instance.mode:
+        if switching:
             try:
                 instance = instances.set_mode(instance, mode, self.actor)
             except Refusal as refusal:
                 refusal.field = "destination.connection_mode"
                 raise
+            if data["enabled"]:
+                instance = instances.set_enabled(instance, True, self.actor)
         return instance
 
 

@@ -187,7 +187,14 @@ def instance_detail(request, instance_id):
 @require_POST
 def instance_toggle(request, instance_id):
     instance = instance_in_workspace(request, instance_id)
-    instance = instances.set_enabled(instance, request.POST.get("enabled") == "true", request.user)
+    try:
+        instance = instances.set_enabled(
+            instance, request.POST.get("enabled") == "true", request.user
+        )
+    except Refusal as refusal:
+        return _page_or_fragment(
+            request, instance, "_instance_toggle.html", False, toggle_error=refusal.message
+        )
     if not request.htmx:
         return redirect("connections:instance-detail", request.workspace.slug, instance.pk)
     return _page_or_fragment(request, instance, "_instance_toggle.html")

@@ -1,6 +1,6 @@
 """Source pages: list, create from the source catalog, the source page, write keys, delete."""
 
-from django.db.models import Count
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from catalog.models import SourceMetadata
 from connections import sources
 from connections.forms import SourceForm
-from connections.models import Source, WriteKey
+from connections.models import DestinationInstance, Source, WriteKey
 from segapp.access import get_in_workspace, workspace_view
 from segapp.forms import add_refusal
 from segapp.refusal import Refusal
@@ -20,12 +20,21 @@ def source_in_workspace(request, source_id) -> Source:
     )
 
 
+def sources_with_instances(workspace) -> list[Source]:
+    """The workspace's sources, each with its instances and their catalog entries (two queries)."""
+    instances = DestinationInstance.objects.select_related("metadata").order_by("name")
+    return list(
+        workspace.sources.select_related("metadata").prefetch_related(
+            Prefetch("instances", queryset=instances)
+        )
+    )
+
+
 @workspace_view()
 def source_list(request):
-    rows = request.workspace.sources.select_related("metadata").annotate(
-        instance_count=Count("instances")
-    )
-    return render(request, "connections/sources.html", {"sources": rows})
+    rows = sources_with_instances(request.workspace)
+    context = {"sources": rows, "instances": [i for s in rows for i in s.instances.all()]}
+    return render(request, "connections/sources.html", context)
 
 
 @workspace_view()

@@ -1,4 +1,4 @@
-"""Workspace pages: create, overview, general settings, members, system status."""
+"""Workspace pages: create, general settings, members, system status."""
 
 import os
 
@@ -29,11 +29,6 @@ def workspace_create(request):
         else:
             return redirect("segapp:workspace-overview", workspace_slug=workspace.slug)
     return render(request, "segapp/workspace_create.html", {"form": form})
-
-
-@workspace_view()
-def workspace_overview(request):
-    return render(request, "segapp/overview.html", {})
 
 
 @workspace_view(change=Role.OWNER)

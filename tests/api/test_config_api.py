@@ -101,3 +101,16 @@ def test_config_names_must_belong_to_the_destination(api, workspace, source):
     )
     (error,) = errors_of(response, 422)
     assert error["field"] == "destination.config"
+
+
+def test_an_enabled_device_mode_destination_without_a_cloud_adapter_is_created(legacy):
+    # Heap has no cloud-mode adapter: enabled is applied once the instance is in device mode.
+    body = legacy("heap", {"appId": "1"}, enabled=True, connection_mode="DEVICE").json()
+    instance = DestinationInstance.objects.get(pk=body["id"])
+    assert (instance.mode, instance.enabled) == ("device", True)
+
+
+def test_an_enabled_cloud_mode_destination_without_an_adapter_is_refused(legacy):
+    (error,) = errors_of(legacy("heap", {"appId": "1"}, enabled=True), 422)
+    assert error["type"] == "cannot-send-cloud-mode"
+    assert not DestinationInstance.objects.filter(metadata__slug="heap").exists()

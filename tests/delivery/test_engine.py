@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from connections.instances import set_enabled, set_mode
+from connections.models import DestinationInstance
 from delivery import deliveries, tasks
 from delivery.models import (
     DeliveryCounter,
@@ -257,7 +258,11 @@ def test_a_private_address_is_refused_when_egress_forbids_it(api, hook, sink, se
 
 
 def test_destination_without_an_adapter_is_counted_as_filtered_with_the_reason(api, source, sink):
-    instance = set_enabled(make_instance(source, "heap"), True, None)
+    # Enabling it is refused now (connections.rules.refuse_sending); one enabled before that rule
+    # existed still reaches routing, which must say why it sends nothing.
+    instance = make_instance(source, "heap")
+    DestinationInstance.objects.filter(pk=instance.pk).update(enabled=True)
+    source.bump_config_version()
     ingest_and_route(api, [track(1)])
     filtered = DeliveryCounter.objects.get(instance_id=instance.pk)
     assert filtered.outcome == "filtered" and "cannot send to Heap" in filtered.reason
