@@ -76,7 +76,8 @@ def test_counts_errors_and_what_was_sent(source, sink, api, workspace, owner, cl
     assert "HTTP 400: {&quot;error&quot;: &quot;field total is not a number&quot;}" in html
     assert "&quot;messageId&quot;: &quot;bad-1&quot;" in html  # You sent
     assert f"POST {sink.url}/A" in html and "HTTP 400" in html
-    assert html.count("<rect ") >= 2  # the trend chart has bars
+    assert html.count('class="bar-') >= 2  # the trend chart has bars
+    assert re.search(r"<title>\d\d:\d\d — \d+ delivered, (\d+ filtered, )?\d+ failed</title>", html)
 
 
 def test_dead_letters_are_listed_and_redelivered_one_or_all(
