@@ -91,6 +91,8 @@ def instance_page(instance, window: Window) -> dict:
         "totals": summary.totals,
         "chart": charts.stacked_bars(points, window.start, window.end, step),
         "errors": error_groups(instance, summary),
+        # What filters, idle instances and unsupported event types kept back, with counts.
+        "filtered_reasons": summary.reasons.get(Outcome.FILTERED, []),
         "dead_letters": list(dead.order_by("-updated_at")[:DEAD_LETTERS_SHOWN]),
         "dead_letter_count": dead.count(),
         "run": RedeliveryRun.objects.filter(instance_id=instance.pk).first(),

@@ -226,3 +226,27 @@ def test_pages_take_the_same_queries_with_a_million_events(
         print(f"\n{recorded:,} events in counters: Event Delivery {delivery_queries} queries "
               f"{delivery_time * 1000:.0f} ms, Delivery Overview {overview_queries} queries {overview_time * 1000:.0f} ms; "
               f"after compaction {compacted_time * 1000:.0f} ms and {compacted_overview * 1000:.0f} ms")  # fmt: skip
+
+
+def test_filtered_events_are_broken_down_by_reason(source, sink, api, workspace, owner, client_as):
+    instance = hook(source, sink, "A")
+    no_tests, no_debug = (
+        filters.create_filter(
+            instance, None, title=title, condition=f"event = '{event}'", actions=[{"type": "DROP"}]
+        )
+        for title, event in (("No tests", "Test"), ("No debug", "Debug"))
+    )
+    ingest_and_route(api, [
+        {"type": "track", "event": "Test", "userId": "u", "messageId": "t-1"},
+        {"type": "track", "event": "Test", "userId": "u", "messageId": "t-2"},
+        {"type": "track", "event": "Debug", "userId": "u", "messageId": "d-1"},
+        {"type": "track", "event": "Paid", "userId": "u", "messageId": "p-1"},
+    ])  # fmt: skip
+    deliver_all()
+    html = page(client_as(owner), workspace, instance)
+    assert shown(html, "count-filtered") == "3"
+    table = html.split('id="filtered-reasons"')[1].split("</table>")[0]
+    rows = re.findall(r'<td class="reason">([^<]*)</td><td class="num">(\d+)</td>'
+                      r'<td class="num">(\d+)%</td>', table)  # fmt: skip
+    assert rows == [(f"filter {no_tests.pk}: dropped", "2", "67"),
+                    (f"filter {no_debug.pk}: dropped", "1", "33")]  # fmt: skip
