@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from connections import filters
+from connections.instances import set_enabled
 from delivery import counters, deliveries, tasks
 from delivery.models import (
     DeliveryCounter,
@@ -156,12 +157,46 @@ def test_delivery_overview_follows_events_from_arrival_to_delivery(
         .get(f"/w/{workspace.slug}/sources/{source.pk}/overview/", {"window": "1h"})
         .content.decode()
     )
-    assert [shown(html, s) for s in ("stage-received", "stage-failed-on-ingest", "stage-filtered-at-source",
-                                     "stage-accepted")] == ["4", "1", "1", "2"]  # fmt: skip
-    rows = {i.pk: re.findall(r'<td class="num">(\d+)</td>', html.split(f'id="overview-{i.pk}"')[1])[:4]
+    steps = re.findall(
+        r'<span class="label">([^<]+)</span>\s*<strong id="stage-[a-z-]+">(\d+)<', html
+    )
+    assert steps == [
+        ("Received", "4"),  # three in the batch, then a repeat
+        ("Failed on ingest", "1"),
+        ("Filtered at source", "1"),  # the repeated messageId
+        ("Filtered at destination", "1"),  # "Viewed", by B's filter
+        ("Retrying", "0"),
+        ("Failed", "0"),
+        ("Delivered", "3"),  # two to A, one to B
+    ]
+    rows = {i.pk: re.findall(r'data-label="([^"]+)">(\d+)</td>', html.split(f'id="overview-{i.pk}"')[1])[:4]
             for i in (delivered, filtering)}  # fmt: skip
-    assert rows[delivered.pk] == ["0", "0", "0", "2"]
-    assert rows[filtering.pk] == ["1", "0", "0", "1"]
+    labels = ["Filtered at destination", "Retrying", "Failed", "Delivered"]
+    assert rows[delivered.pk] == list(zip(labels, ["0", "0", "0", "2"], strict=True))
+    assert rows[filtering.pk] == list(zip(labels, ["1", "0", "0", "1"], strict=True))
+    assert "disabled destination" not in html
+
+
+def test_delivery_overview_collapses_disabled_destinations(
+    source, sink, api, workspace, owner, client_as
+):
+    enabled = hook(source, sink, "A")
+    paused = [hook(source, sink, name) for name in ("B", "C")]
+    ingest_and_route(api, [{"type": "track", "event": "Paid", "userId": "u", "messageId": "a"}])
+    deliver_all()
+    for instance in paused:
+        set_enabled(instance, False, None)
+    html = (
+        client_as(owner)
+        .get(f"/w/{workspace.slug}/sources/{source.pk}/overview/", {"window": "1h"})
+        .content.decode()
+    )
+    shown_first, collapsed = html.split('<details class="disabled-destinations"')
+    assert f'id="overview-{enabled.pk}"' in shown_first
+    assert "<summary>2 disabled destinations</summary>" in collapsed
+    assert all(f'id="overview-{i.pk}"' in collapsed for i in paused)
+    # Their deliveries before they were disabled still count in the pipeline.
+    assert shown(html, "stage-successful-delivery") == "3"
 
 
 def generate_counters(instances, source, events: int):
