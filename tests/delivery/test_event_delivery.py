@@ -281,7 +281,7 @@ def test_filtered_events_are_broken_down_by_reason(source, sink, api, workspace,
     html = page(client_as(owner), workspace, instance)
     assert shown(html, "count-filtered") == "3"
     table = html.split('id="filtered-reasons"')[1].split("</table>")[0]
-    rows = re.findall(r'<td class="reason">([^<]*)</td><td class="num">(\d+)</td>'
+    rows = re.findall(r'<td class="filter-reason">([^<]*)</td><td class="num">(\d+)</td>'
                       r'<td class="num">(\d+)%</td>', table)  # fmt: skip
     assert rows == [(f"filter {no_tests.pk}: dropped", "2", "67"),
                     (f"filter {no_debug.pk}: dropped", "1", "33")]  # fmt: skip
