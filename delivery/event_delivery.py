@@ -91,6 +91,8 @@ def instance_page(instance, window: Window) -> dict:
         "totals": summary.totals,
         "chart": charts.stacked_bars(points, window.start, window.end, step),
         "errors": error_groups(instance, summary),
+        # What filters, idle instances and unsupported event types kept back, with counts.
+        "filtered_reasons": summary.reasons.get(Outcome.FILTERED, []),
         "dead_letters": list(dead.order_by("-updated_at")[:DEAD_LETTERS_SHOWN]),
         "dead_letter_count": dead.count(),
         "run": RedeliveryRun.objects.filter(instance_id=instance.pk).first(),
@@ -98,43 +100,40 @@ def instance_page(instance, window: Window) -> dict:
 
 
 @dataclass
+class Step:
+    stage: overview.Stage
+    count: int
+
+
+@dataclass
 class OverviewRow:
     instance: object
-    filtered: int
-    failed: int
-    retrying: int
-    delivered: int
-
-
-def stage_total(stage: overview.Stage, totals: dict[str, int]) -> int:
-    return sum(totals[outcome] for outcome in stage.outcomes)
+    steps: list[Step]  # overview.DESTINATION_STEPS, in order
 
 
 def source_overview(source, instances, window: Window) -> dict:
-    """received → failed on ingest → filtered at source → per instance: filtered at destination
-    → failed → delivered."""
+    """The pipeline's steps (``overview.PIPELINE``) for the source, then the destination steps
+    per instance, enabled instances first. Two queries, whatever the instances and traffic."""
     ingest = overview.ingest_totals(source.pk, window.start, window.end)
     summaries = metrics.summaries(
         [i.pk for i in instances], window.start, window.end, with_latency=False
     )
-    rows = []
-    for instance in instances:
-        totals = summaries[instance.pk].totals
-        rows.append(
-            OverviewRow(
-                instance,
-                filtered=stage_total(overview.FILTERED_AT_DESTINATION, totals),
-                failed=stage_total(overview.FAILED_DELIVERY, totals),
-                retrying=totals[Outcome.RETRYING],
-                delivered=stage_total(overview.SUCCESSFUL_DELIVERY, totals),
-            )
-        )
+    rows = [
+        OverviewRow(i, [Step(stage, overview.count(stage, {}, summaries[i.pk].totals))
+                        for stage in overview.DESTINATION_STEPS])
+        for i in instances
+    ]  # fmt: skip
+    steps = [
+        Step(stage, sum(row.steps[overview.DESTINATION_STEPS.index(stage)].count for row in rows))
+        if stage.is_delivery
+        else Step(stage, overview.count(stage, ingest, {}))
+        for stage in overview.PIPELINE
+    ]
     return {
         "window": window,
         "windows": list(metrics.WINDOWS),
-        "received": sum(ingest.values()),
-        "failed_on_ingest": ingest["rejected"],
-        "filtered_at_source": ingest["duplicates"],
-        "accepted": ingest["accepted"],
-        "rows": rows,
+        "steps": steps,
+        "destination_steps": overview.DESTINATION_STEPS,
+        "rows": [row for row in rows if row.instance.enabled],
+        "disabled_rows": [row for row in rows if not row.instance.enabled],
     }

@@ -31,22 +31,41 @@ class Summary:
     histogram: list[int] = field(default_factory=lambda: [0] * (len(LATENCY_BOUNDS_MS) + 1))
 
     @property
-    def p95_ms(self) -> float | None:
+    def p95(self) -> "Latency | None":
         return percentile(self.histogram, 0.95)
 
 
-def percentile(histogram: list[int], share: float) -> float | None:
-    """The upper bound of the bucket holding the given share of latencies (None: no data; the
-    open last bucket reports its lower bound)."""
+@dataclass(frozen=True)
+class Latency:
+    """An estimated latency: ``ms``, or more than ``ms`` when it lies in the open last bucket."""
+
+    ms: float
+    is_open_ended: bool = False
+
+    def __str__(self) -> str:
+        return f"> {self.ms:,.0f} ms" if self.is_open_ended else f"≈ {self.ms:,.0f} ms"
+
+
+def percentile(histogram: list[int], share: float) -> Latency | None:
+    """The latency below which ``share`` of the histogram's latencies fall (None: no data).
+
+    Counters keep buckets, not latencies, so within the bucket that holds it the value is
+    interpolated linearly between the bucket's bounds (the first bucket starts at 0 ms). The
+    last bucket has no upper bound: a percentile there is only known to exceed its lower one.
+    """
     total = sum(histogram)
     if not total:
         return None
     needed, seen = share * total, 0
     for index, count in enumerate(histogram):
+        if count and seen + count >= needed:
+            if index >= len(LATENCY_BOUNDS_MS):
+                return Latency(float(LATENCY_BOUNDS_MS[-1]), is_open_ended=True)
+            lower = LATENCY_BOUNDS_MS[index - 1] if index else 0
+            upper = LATENCY_BOUNDS_MS[index]
+            return Latency(lower + (upper - lower) * max(needed - seen, 0) / count)
         seen += count
-        if seen >= needed:
-            return float(LATENCY_BOUNDS_MS[min(index, len(LATENCY_BOUNDS_MS) - 1)])
-    return float(LATENCY_BOUNDS_MS[-1])
+    return Latency(float(LATENCY_BOUNDS_MS[-1]), is_open_ended=True)
 
 
 def _in_window(instance_ids, start: datetime, end: datetime):

@@ -28,6 +28,7 @@ class Stage:
     outcomes: tuple[str, ...] = ()
     fixed_reason: str = ""  # the reason of every event counted (ingest stages that have one)
     has_reasons: bool = False
+    label: str = ""  # as the console's pipeline names the step
 
     @property
     def is_delivery(self) -> bool:
@@ -37,18 +38,28 @@ class Stage:
 # Successfully received counts what passed validation (stored or deduplicated); the console's
 # "Received" adds what failed on ingest.
 SUCCESSFULLY_RECEIVED = Stage("successfully-received", columns=("accepted", "duplicates"))
-FAILED_ON_INGEST = Stage("failed-on-ingest", columns=("rejected",))
+FAILED_ON_INGEST = Stage("failed-on-ingest", columns=("rejected",), label="Failed on ingest")
 FILTERED_AT_SOURCE = Stage(
-    "filtered-at-source", columns=("duplicates",), fixed_reason=DUPLICATE_REASON, has_reasons=True
+    "filtered-at-source",
+    columns=("duplicates",),
+    fixed_reason=DUPLICATE_REASON,
+    has_reasons=True,
+    label="Filtered at source",
 )
 FILTERED_AT_DESTINATION = Stage(
-    "filtered-at-destination", outcomes=(Outcome.FILTERED,), has_reasons=True
+    "filtered-at-destination",
+    outcomes=(Outcome.FILTERED,),
+    has_reasons=True,
+    label="Filtered at destination",
 )
 # Retrying events are on their way, not failed: they end delivered, discarded or dead-lettered.
 FAILED_DELIVERY = Stage(
-    "failed-delivery", outcomes=(Outcome.DISCARDED, Outcome.DEAD_LETTERED), has_reasons=True
+    "failed-delivery",
+    outcomes=(Outcome.DISCARDED, Outcome.DEAD_LETTERED),
+    has_reasons=True,
+    label="Failed",
 )
-SUCCESSFUL_DELIVERY = Stage("successful-delivery", outcomes=(Outcome.DELIVERED,))
+SUCCESSFUL_DELIVERY = Stage("successful-delivery", outcomes=(Outcome.DELIVERED,), label="Delivered")
 
 STAGES = {
     stage.name: stage
@@ -61,6 +72,31 @@ STAGES = {
         SUCCESSFUL_DELIVERY,
     )
 }
+
+# Only the console shows these two: everything that reached the tracking API, valid or not, and
+# attempts that failed and will be tried again (counted per attempt, not per event).
+RECEIVED = Stage("received", columns=("accepted", "duplicates", "rejected"), label="Received")
+RETRYING = Stage("retrying", outcomes=(Outcome.RETRYING,), label="Retrying")
+
+# The console's Delivery Overview, in Segment's order: the first three steps are the source's,
+# the rest are counted per destination instance (and summed over them).
+PIPELINE = (
+    RECEIVED,
+    FAILED_ON_INGEST,
+    FILTERED_AT_SOURCE,
+    FILTERED_AT_DESTINATION,
+    RETRYING,
+    FAILED_DELIVERY,
+    SUCCESSFUL_DELIVERY,
+)
+DESTINATION_STEPS = tuple(stage for stage in PIPELINE if stage.is_delivery)
+
+
+def count(stage: Stage, ingest: dict[str, int], outcomes: dict[str, int]) -> int:
+    """The stage's total from a source's ``ingest_totals`` or an instance's outcome totals."""
+    if stage.is_delivery:
+        return sum(outcomes.get(outcome, 0) for outcome in stage.outcomes)
+    return sum(ingest.get(column, 0) for column in stage.columns)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 and errors after events that succeed, fail and are filtered; re-deliver all moves dead letters
 to delivered; Delivery Overview shows each stage."""
 
+import re
 import signal
 
 import orjson
@@ -80,6 +81,13 @@ def test_numbers_errors_and_redelivery(
         expect(first).to_contain_text(f"POST {sink.url}/orders")
         expect(first).to_contain_text("HTTP 400")
         expect(page.locator("#dead-letters")).to_contain_text("Dead letters (1 batches)")
+        expect(page.locator("#p95")).to_contain_text(" ms")
+        expect(page.locator("#filtered-reasons td.filter-reason")).to_have_count(1)
+        expect(page.locator(".chart .tick text").first).to_have_text(re.compile(r"^\d\d:\d0$"))
+        for width in (1280, 375):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=tmp_path / f"event-delivery-{width}.png", full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 720})
 
         page.get_by_role("button", name="Re-deliver all").click()
         expect(page.locator("#redelivery")).to_contain_text("1 of 1 batches", timeout=20_000)
@@ -96,11 +104,20 @@ def test_numbers_errors_and_redelivery(
         page.goto(f"/w/{workspace.slug}/sources/{source.pk}/")
         page.get_by_role("link", name="Delivery Overview").click()
         page.get_by_role("link", name="1h").click()
-        expect(page.locator("#stage-received")).to_have_text("5")
+        steps = page.locator("ol.pipeline > li")
+        expect(steps.locator(".label")).to_have_text(
+            ["Received", "Failed on ingest", "Filtered at source", "Filtered at destination",
+             "Retrying", "Failed", "Delivered"])  # fmt: skip
+        # Failed: the 400 and the dead letter; delivered: two, then the re-delivered one.
+        expect(steps.locator("strong")).to_have_text(["5", "0", "0", "1", "0", "2", "3"])
         row = page.locator(f"#overview-{instance.pk}")
-        expect(row.locator("td.num")).to_have_text(
-            ["1", "2", "0", "3"]
-        )  # failed: the 400 and the dead letter
+        expect(row.locator("td.num")).to_have_text(["1", "0", "2", "3"])
+        expect(page.locator("#disabled-destinations")).to_have_count(0)
+        for width in (1280, 375):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=tmp_path / f"overview-{width}.png", full_page=True)
+            fits = "document.documentElement.scrollWidth <= window.innerWidth"
+            assert page.evaluate(fits), f"Delivery Overview is wider than {width} px"
     except AssertionError:
         print("".join(output.lines[-40:]))
         raise

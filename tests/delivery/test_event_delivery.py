@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from connections import filters
+from connections.instances import set_enabled
 from delivery import counters, deliveries, tasks
 from delivery.models import (
     DeliveryCounter,
@@ -72,11 +73,12 @@ def test_counts_errors_and_what_was_sent(source, sink, api, workspace, owner, cl
     html = page(client_as(owner), workspace, instance)
     assert [shown(html, f"count-{o}") for o in ("delivered", "discarded", "retrying", "filtered", "dead_lettered")] == [
         "1", "1", "0", "1", "0"]  # fmt: skip
-    assert shown(html, "p95").startswith("≤")
+    assert shown(html, "p95").startswith("≈ ")  # interpolated, not a bucket bound
     assert "HTTP 400: {&quot;error&quot;: &quot;field total is not a number&quot;}" in html
     assert "&quot;messageId&quot;: &quot;bad-1&quot;" in html  # You sent
     assert f"POST {sink.url}/A" in html and "HTTP 400" in html
-    assert html.count("<rect ") >= 2  # the trend chart has bars
+    assert html.count('class="bar-') >= 2  # the trend chart has bars
+    assert re.search(r"<title>\d\d:\d\d — \d+ delivered, (\d+ filtered, )?\d+ failed</title>", html)
 
 
 def test_dead_letters_are_listed_and_redelivered_one_or_all(
@@ -155,12 +157,46 @@ def test_delivery_overview_follows_events_from_arrival_to_delivery(
         .get(f"/w/{workspace.slug}/sources/{source.pk}/overview/", {"window": "1h"})
         .content.decode()
     )
-    assert [shown(html, s) for s in ("stage-received", "stage-failed-on-ingest", "stage-filtered-at-source",
-                                     "stage-accepted")] == ["4", "1", "1", "2"]  # fmt: skip
-    rows = {i.pk: re.findall(r'<td class="num">(\d+)</td>', html.split(f'id="overview-{i.pk}"')[1])[:4]
+    steps = re.findall(
+        r'<span class="label">([^<]+)</span>\s*<strong id="stage-[a-z-]+">(\d+)<', html
+    )
+    assert steps == [
+        ("Received", "4"),  # three in the batch, then a repeat
+        ("Failed on ingest", "1"),
+        ("Filtered at source", "1"),  # the repeated messageId
+        ("Filtered at destination", "1"),  # "Viewed", by B's filter
+        ("Retrying", "0"),
+        ("Failed", "0"),
+        ("Delivered", "3"),  # two to A, one to B
+    ]
+    rows = {i.pk: re.findall(r'data-label="([^"]+)">(\d+)</td>', html.split(f'id="overview-{i.pk}"')[1])[:4]
             for i in (delivered, filtering)}  # fmt: skip
-    assert rows[delivered.pk] == ["0", "0", "0", "2"]
-    assert rows[filtering.pk] == ["1", "0", "0", "1"]
+    labels = ["Filtered at destination", "Retrying", "Failed", "Delivered"]
+    assert rows[delivered.pk] == list(zip(labels, ["0", "0", "0", "2"], strict=True))
+    assert rows[filtering.pk] == list(zip(labels, ["1", "0", "0", "1"], strict=True))
+    assert "disabled destination" not in html
+
+
+def test_delivery_overview_collapses_disabled_destinations(
+    source, sink, api, workspace, owner, client_as
+):
+    enabled = hook(source, sink, "A")
+    paused = [hook(source, sink, name) for name in ("B", "C")]
+    ingest_and_route(api, [{"type": "track", "event": "Paid", "userId": "u", "messageId": "a"}])
+    deliver_all()
+    for instance in paused:
+        set_enabled(instance, False, None)
+    html = (
+        client_as(owner)
+        .get(f"/w/{workspace.slug}/sources/{source.pk}/overview/", {"window": "1h"})
+        .content.decode()
+    )
+    shown_first, collapsed = html.split('<details class="disabled-destinations"')
+    assert f'id="overview-{enabled.pk}"' in shown_first
+    assert "<summary>2 disabled destinations</summary>" in collapsed
+    assert all(f'id="overview-{i.pk}"' in collapsed for i in paused)
+    # Their deliveries before they were disabled still count in the pipeline.
+    assert shown(html, "stage-successful-delivery") == "3"
 
 
 def generate_counters(instances, source, events: int):
@@ -225,3 +261,27 @@ def test_pages_take_the_same_queries_with_a_million_events(
         print(f"\n{recorded:,} events in counters: Event Delivery {delivery_queries} queries "
               f"{delivery_time * 1000:.0f} ms, Delivery Overview {overview_queries} queries {overview_time * 1000:.0f} ms; "
               f"after compaction {compacted_time * 1000:.0f} ms and {compacted_overview * 1000:.0f} ms")  # fmt: skip
+
+
+def test_filtered_events_are_broken_down_by_reason(source, sink, api, workspace, owner, client_as):
+    instance = hook(source, sink, "A")
+    no_tests, no_debug = (
+        filters.create_filter(
+            instance, None, title=title, condition=f"event = '{event}'", actions=[{"type": "DROP"}]
+        )
+        for title, event in (("No tests", "Test"), ("No debug", "Debug"))
+    )
+    ingest_and_route(api, [
+        {"type": "track", "event": "Test", "userId": "u", "messageId": "t-1"},
+        {"type": "track", "event": "Test", "userId": "u", "messageId": "t-2"},
+        {"type": "track", "event": "Debug", "userId": "u", "messageId": "d-1"},
+        {"type": "track", "event": "Paid", "userId": "u", "messageId": "p-1"},
+    ])  # fmt: skip
+    deliver_all()
+    html = page(client_as(owner), workspace, instance)
+    assert shown(html, "count-filtered") == "3"
+    table = html.split('id="filtered-reasons"')[1].split("</table>")[0]
+    rows = re.findall(r'<td class="filter-reason">([^<]*)</td><td class="num">(\d+)</td>'
+                      r'<td class="num">(\d+)%</td>', table)  # fmt: skip
+    assert rows == [(f"filter {no_tests.pk}: dropped", "2", "67"),
+                    (f"filter {no_debug.pk}: dropped", "1", "33")]  # fmt: skip
