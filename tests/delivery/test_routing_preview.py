@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from connections import filters, transformations
 from connections.instances import set_enabled, set_mode
+from connections.models import DestinationInstance
 from delivery.adapters import adapter_for
 from delivery.models import (
     DeliveryCounter,
@@ -83,7 +84,9 @@ def test_every_instance_is_explained_with_routings_own_reasons(owner_client, sou
     dropped = enabled(source, "webhooks", "Dropped", **hook)
     slack = enabled(source, "slack", "Slack", webhookUrl=f"{sink.url}/slack")
     assert adapter_for(NO_CLOUD_ADAPTER) is None
-    unsendable = enabled(source, NO_CLOUD_ADAPTER, "Personalize")
+    # Enabled before Segapp refused to enable what it cannot send to: routing still explains it.
+    unsendable = make_instance(source, NO_CLOUD_ADAPTER, name="Personalize")
+    DestinationInstance.objects.filter(pk=unsendable.pk).update(enabled=True)
     drop = filters.create_filter(dropped, None, title="No pricing", condition='name = "Pricing"',
                                  actions=[{"type": "DROP"}])  # fmt: skip
     filters.create_filter(sent, None, title="No emails", condition="all",
