@@ -2,6 +2,7 @@
 
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -11,6 +12,8 @@ from connections.forms import SourceForm
 from connections.models import Source, WriteKey
 from segapp.access import get_in_workspace, workspace_view
 from segapp.forms import add_refusal
+from segapp.navigation import safe_next, with_next
+from segapp.ordering import natural_sorted
 from segapp.refusal import Refusal
 
 
@@ -34,6 +37,8 @@ def source_create(request, catalog_slug):
     metadata = get_object_or_404(SourceMetadata, slug=catalog_slug)
     initial = {"name": metadata.name, "slug": slugify(metadata.name)}
     form = SourceForm(request.POST or None, initial=initial)
+    # Added on the way to configuring a destination: go back there (Confirm Source) after.
+    next_url = safe_next(request, "")
     if request.method == "POST" and form.is_valid():
         try:
             source = sources.create_source(
@@ -42,8 +47,13 @@ def source_create(request, catalog_slug):
         except Refusal as refusal:
             add_refusal(form, refusal)
         else:
+            if next_url:
+                return redirect(next_url)
             return redirect("connections:source-detail", request.workspace.slug, source.pk)
-    return render(request, "connections/source_create.html", {"form": form, "entry": metadata})
+    entry_url = reverse("catalog:entry", args=[request.workspace.slug, "sources", metadata.slug])
+    context = {"form": form, "entry": metadata, "next": next_url,
+               "back_url": with_next(entry_url, next_url)}  # fmt: skip
+    return render(request, "connections/source_create.html", context)
 
 
 def _render_source(request, source, form=None, key_error=None):
@@ -51,7 +61,7 @@ def _render_source(request, source, form=None, key_error=None):
         "source": source,
         "form": form or SourceForm(initial={"name": source.name, "slug": source.slug}),
         "write_keys": source.write_keys.all(),
-        "instances": source.instances.select_related("metadata"),
+        "instances": natural_sorted(source.instances.select_related("metadata")),
         "key_error": key_error,
     }
     return render(request, "connections/source.html", context)
