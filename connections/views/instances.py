@@ -1,6 +1,7 @@
 """Destination instance pages: the add flows (Configure → Confirm Source → Connection Settings),
 the instance page (enable, rename, mode, settings, copy settings) and delete."""
 
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -278,8 +279,9 @@ def instance_settings(request, instance_id):
 def instance_delete(request, instance_id):
     instance = instance_in_workspace(request, instance_id)
     if request.method == "POST":
-        source = instance.source
+        source, name = instance.source, instance.name
         instances.delete_instance(instance, request.user)
+        messages.success(request, f"Deleted the destination “{name}”.")
         return redirect("connections:source-detail", request.workspace.slug, source.pk)
     return render(request, "connections/instance_delete.html", {"instance": instance})
 

@@ -1,5 +1,6 @@
 """Source pages: list, create from the source catalog, the source page, write keys, delete."""
 
+from django.contrib import messages
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -132,5 +133,6 @@ def source_delete(request, source_id):
     source = source_in_workspace(request, source_id)
     if request.method == "POST":
         sources.delete_source(source, request.user)
+        messages.success(request, f"Deleted the source “{source.name}”.")
         return redirect("connections:source-list", request.workspace.slug)
     return render(request, "connections/source_delete.html", {"source": source})
