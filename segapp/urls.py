@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from segapp.views import accounts, audit, tokens, workspace
+from segapp.views import accounts, assets, audit, tokens, workspace
 
 workspace_patterns = [
     path("", workspace.workspace_overview, name="workspace-overview"),
@@ -36,6 +36,7 @@ segapp_patterns = [
 ]
 
 urlpatterns = [
+    path("favicon.ico", assets.favicon, name="favicon"),
     path("", include((segapp_patterns, "segapp"))),
     path("", include("catalog.urls")),
     path("", include("connections.urls")),
