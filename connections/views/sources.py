@@ -57,8 +57,26 @@ def source_create(request, catalog_slug):
     return render(request, "connections/source_create.html", context)
 
 
+def analytics_js_snippet(request, write_key: str) -> str:
+    """analytics.js pointed at this Segapp: ``cdnURL`` makes it fetch its settings and device-mode
+    tools' code from here, and the settings send its events here (README, Device mode)."""
+    host = request.build_absolute_uri("/").rstrip("/")
+    options = ""
+    if not request.is_secure():
+        # A plain-HTTP Segapp: analytics.js would otherwise send its events over HTTPS.
+        options = ',\n  { integrations: { "Segment.io": { protocol: "http" } } }'
+    return (
+        'import { AnalyticsBrowser } from "@segment/analytics-next";\n\n'
+        "export const analytics = AnalyticsBrowser.load(\n"
+        f'  {{ writeKey: "{write_key}", cdnURL: "{host}" }}{options}\n'
+        ");"
+    )
+
+
 def _render_source(request, source, form=None, key_error=None):
+    key = source.write_keys.order_by("created_at").first()
     context = {
+        "snippet": analytics_js_snippet(request, key.key) if key and source.kind == "web" else "",
         "source": source,
         "form": form or SourceForm(initial={"name": source.name, "slug": source.slug}),
         "write_keys": source.write_keys.all(),
