@@ -29,7 +29,8 @@ def _create(console, workspace, source, slug, settings):
 def _error_next_to(page, label: str) -> str:
     """The first error shown inside the field labelled ``label``."""
     html = page.content.decode()
-    match = re.search(rf"<label>(?:<span>)?{re.escape(label)}.*?</label>", html, re.S)
+    label_text = rf'<span class="label-text">{re.escape(label)}<'
+    match = re.search(rf"<label[^>]*>{label_text}.*?</label>", html, re.S)
     assert match, f"no field labelled {label}"
     error = re.search(r'class="field-error">([^<]*)<', match[0])
     assert error, f"no error next to {label}"
@@ -77,7 +78,7 @@ def test_required_settings_are_marked_before_submit(console, workspace, source):
     html = console.get(path).content.decode()
     urls = re.search(r'<textarea name="settings-webhookUrls"[^>]*>', html)[0]
     assert " required" in urls
-    assert re.search(r"Webhook URLs <span class=\"required\"", html)
+    assert re.search(r'<label class="is-required"><span class="label-text">Webhook URLs<', html)
     secret = re.search(r'<input type="password" name="settings-sharedSecret"[^>]*>', html)[0]
     assert " required" not in secret  # optional
 
