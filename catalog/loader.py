@@ -22,9 +22,16 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 # nothing of connections).
 destinations_updated = Signal()
 
-OPTION_TYPES = {"string", "text", "boolean", "number", "select", "array", "map"}
-# What an option's ``format`` narrows its values to (connections/settings_schema.py checks them).
-OPTION_FORMATS = {"url": {"string", "array"}, "headers": {"map"}}
+# Option type → the formats that may narrow it. The types are defined, with their checks and
+# inputs, in connections/settings_schema.py's registry, which fills this in when the connections
+# app is ready (catalog imports nothing of connections).
+OPTION_TYPES: dict[str, frozenset[str]] = {}
+
+
+def register_option_types(formats_by_type: dict[str, frozenset[str]]) -> None:
+    OPTION_TYPES.clear()
+    OPTION_TYPES.update(formats_by_type)
+
 
 # JSON key in the data files → model field.
 DESTINATION_FIELDS = {
@@ -58,6 +65,8 @@ class LoadResult:
 
 
 def _check_options(entry: dict) -> None:
+    if not OPTION_TYPES:
+        raise CatalogDataError("No option types are registered: is the connections app installed?")
     for option in entry.get("options", []):
         missing = {"name", "type", "required", "label"} - option.keys()
         if missing:
@@ -69,7 +78,7 @@ def _check_options(entry: dict) -> None:
                 f"{entry['name']}: option {option['name']!r} has unknown type {option['type']!r}"
             )
         fmt = option.get("format")
-        if fmt is not None and option["type"] not in OPTION_FORMATS.get(fmt, ()):
+        if fmt is not None and fmt not in OPTION_TYPES[option["type"]]:
             raise CatalogDataError(
                 f"{entry['name']}: option {option['name']!r} cannot have format {fmt!r}"
             )

@@ -1,6 +1,7 @@
 """Catalog pages: Destinations and Sources tabs with search and category filter, entry pages, logos."""
 
 import hashlib
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from django.http import Http404, HttpResponse
@@ -11,6 +12,8 @@ from django.views.decorators.http import require_GET
 
 from catalog.models import DestinationMetadata, SourceMetadata
 from segapp.access import workspace_view
+from segapp.navigation import safe_next, with_next
+from segapp.ordering import natural_sorted
 
 TABS = {"destinations": DestinationMetadata, "sources": SourceMetadata}
 LIST_FIELDS = ("id", "slug", "name", "description", "categories")
@@ -43,9 +46,13 @@ def catalog_results_context(request, tab: str, entry_route: tuple[str, str] | No
         )
 
     route_name, route_arg = entry_route or ("catalog:entry", tab)
+    next_url = safe_next(request, "")
     return {
+        # A detour's way back (Add a source from Confirm Source), carried to the entry it opens.
+        "next": next_url,
+        "entry_query": f"?{urlencode({'next': next_url})}" if next_url else "",
         "tab": tab,
-        "entries": entries,
+        "entries": natural_sorted(entries),
         "query": query,
         "category": category,
         "categories": categories,
@@ -74,13 +81,20 @@ def catalog_entry(request, tab, slug):
     entry = _model(tab).objects.filter(slug=slug).first()
     if entry is None:
         raise Http404("No such catalog entry")
+    next_url = safe_next(request, "")
     if tab == "destinations":
         configure_url = reverse(
             "connections:instance-confirm-source", args=[request.workspace.slug, slug]
         )
     else:
         configure_url = reverse("connections:source-create", args=[request.workspace.slug, slug])
-    context = {"tab": tab, "entry": entry, "configure_url": configure_url}
+    catalog_url = reverse("catalog:catalog", args=[request.workspace.slug, tab])
+    context = {
+        "tab": tab,
+        "entry": entry,
+        "configure_url": with_next(configure_url, next_url),
+        "back_url": with_next(catalog_url, next_url),
+    }
     return render(request, f"catalog/{tab[:-1]}_entry.html", context)
 
 

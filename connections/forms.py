@@ -4,6 +4,7 @@ from django import forms
 
 from catalog.models import DestinationMetadata
 from connections.models import TransformationTarget
+from connections.settings_schema import option_type
 
 
 class SourceForm(forms.Form):
@@ -22,8 +23,9 @@ def _lines(text: str) -> list[str]:
 
 
 class ConnectionSettingsForm(forms.Form):
-    """One field per option of a catalog entry. Secrets are password inputs that never echo a value;
-    left empty they keep what is stored (or what Copy Settings brought)."""
+    """One field per option of a catalog entry, as its option type (``settings_schema``) builds
+    it. Secrets are password inputs that never echo a value; left empty they keep what is stored
+    (or what Copy Settings brought), so only a secret with nothing stored is required."""
 
     def __init__(self, metadata: DestinationMetadata, *args, stored_secrets=(), **kwargs):
         kwargs.setdefault("prefix", "settings")
@@ -34,36 +36,12 @@ class ConnectionSettingsForm(forms.Form):
 
     @staticmethod
     def _field(option: dict, is_stored: bool) -> forms.Field:
-        common = {"label": option.get("label") or option["name"], "required": False,
-                  "help_text": option.get("description", "")}  # fmt: skip
-        kind = option["type"]
-        if option.get("secret") and kind == "map":
-            # Names stay visible and editable; a value left as the mask keeps the stored one.
-            common["help_text"] = (
-                common["help_text"] + " One “name: value” per line; values are stored secret."
-            ).strip()
-            return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
-        if option.get("secret"):
-            placeholder = "Stored. Leave empty to keep it." if is_stored else ""
-            widget = forms.PasswordInput(
-                render_value=False, attrs={"placeholder": placeholder, "autocomplete": "off"}
-            )
-            return forms.CharField(widget=widget, **common)
-        if kind == "boolean":
-            return forms.BooleanField(**common)
-        if kind == "number":
-            return forms.FloatField(**common)
-        if kind == "select":
-            return forms.ChoiceField(choices=[(c, c) for c in option.get("choices", [])], **common)
-        if kind == "array":
-            common["help_text"] = (common["help_text"] + " One per line.").strip()
-            return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
-        if kind == "map":
-            common["help_text"] = (common["help_text"] + " One “name: value” per line.").strip()
-            return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
-        if kind == "text":
-            return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
-        return forms.CharField(**common)
+        kind = option_type(option)
+        required = bool(option.get("required")) and kind.can_be_required and not is_stored
+        common = {"label": option.get("label") or option["name"], "required": required,
+                  "help_text": option.get("description", ""),
+                  "error_messages": {"required": "This setting is required."}}  # fmt: skip
+        return kind.field(option, common, is_stored)
 
     @classmethod
     def initial_from(cls, metadata: DestinationMetadata, settings: dict) -> dict:
@@ -75,43 +53,29 @@ class ConnectionSettingsForm(forms.Form):
             secret_map = option.get("secret") and isinstance(value, dict)
             if (option.get("secret") and not secret_map) or value is None:
                 continue
-            if option["type"] == "array":
-                value = "\n".join(value)
-            elif option["type"] == "map":
-                value = "\n".join(f"{k}: {v}" for k, v in value.items())
-            initial[option["name"]] = value
+            initial[option["name"]] = option_type(option).to_form(value)
         return initial
 
     def clean(self):
         cleaned = super().clean()
+        self.settings = {}
         for option in self.options:
             name = option["name"]
-            if option["type"] == "map" and cleaned.get(name):
-                pairs = {}
-                for line in _lines(cleaned[name]):
-                    key, sep, value = line.partition(":")
-                    if not sep or not key.strip():
-                        self.add_error(name, f"Write “name: value” on each line (not “{line}”).")
-                        break
-                    pairs[key.strip()] = value.strip()
-                cleaned[name] = pairs
+            if name not in cleaned:
+                continue  # the field's own error is shown
+            try:
+                value = option_type(option).from_form(cleaned[name])
+            except ValueError as problem:
+                self.add_error(name, str(problem))
+                continue
+            if value is not None:
+                self.settings[name] = value
         return cleaned
 
     def to_settings(self) -> dict:
-        """The submitted settings as JSON values, for ``connections.instances``."""
-        values = {}
-        for option in self.options:
-            name, value = option["name"], self.cleaned_data.get(option["name"])
-            if option["type"] == "array":
-                value = _lines(value or "")
-            elif option["type"] == "map":
-                value = value or {}
-            elif option["type"] == "number":
-                if value is None:
-                    continue
-                value = int(value) if float(value).is_integer() else value
-            values[name] = value
-        return values
+        """The submitted settings as JSON values, for ``connections.instances``; a number or
+        choice left empty is left out, so its default applies."""
+        return dict(self.settings)
 
 
 def lines_input(label: str, help_text: str, rows: int = 2) -> forms.CharField:

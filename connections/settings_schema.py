@@ -4,11 +4,19 @@ Values arrive as JSON types (the console's form converts its text inputs first).
 absent, empty or the mask keeps its stored value, so a form can be saved without retyping secrets;
 in a secret map (custom headers), each value left as the mask keeps its stored value.
 
-Each option ``type`` has one checker here, and an option's ``format`` (``url``, ``headers``)
-narrows what its values may be; an option with ``allowedHosts`` is an endpoint override, limited to
+``OPTION_TYPES`` is the one registry of option types: the catalog loader accepts its types and
+formats, the console's settings form builds its inputs from it, and every save (console, API,
+Config API, admin, Copy Settings, restore) checks values with it. An option's ``format`` (``url``,
+``headers``) narrows what its values may be; an option with ``allowedHosts`` is an endpoint override, limited to
 the tool's own hosts (``connections/endpoints.py``).
 """
 
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
 from django.conf import settings
 
 from connections import endpoints
@@ -50,7 +58,7 @@ def _boolean(option, value):
 
 
 def _number(option, value):
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError("Enter a number.")
     return value
 
@@ -72,17 +80,6 @@ def _map(option, value):
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
         raise ValueError("Enter pairs of names and text values.")
     return value
-
-
-TYPES = {
-    "string": _text,
-    "text": _text,
-    "boolean": _boolean,
-    "number": _number,
-    "select": _select,
-    "array": _array,
-    "map": _map,
-}
 
 
 def _url(option, value):
@@ -114,12 +111,118 @@ def _headers(option, value):
 FORMATS = {"url": _url, "headers": _headers}
 
 
+# The console's text inputs and the JSON values they stand for.
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _pairs_from_text(text: str) -> dict[str, str]:
+    pairs = {}
+    for line in _lines(text):
+        key, sep, value = line.partition(":")
+        if not sep or not key.strip():
+            raise ValueError(f"Write “name: value” on each line (not “{line}”).")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def _number_from_form(value):
+    if value is None:
+        return None  # left empty: the default applies
+    return int(value) if float(value).is_integer() else value
+
+
+def _textarea(rows: int = 3) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+def _text_field(option, common, is_stored):
+    if option.get("secret"):
+        placeholder = "Stored. Leave empty to keep it." if is_stored else ""
+        widget = forms.PasswordInput(
+            render_value=False, attrs={"placeholder": placeholder, "autocomplete": "off"}
+        )
+        return forms.CharField(widget=widget, **common)
+    if option.get("format") == "url":
+        return forms.CharField(widget=forms.URLInput(), **common)
+    if option["type"] == "text":
+        return forms.CharField(widget=_textarea(), **common)
+    return forms.CharField(**common)
+
+
+def _select_field(option, common, is_stored):
+    choices = [(c, c) for c in option.get("choices", [])]
+    if not common["required"]:
+        choices.insert(0, ("", "—"))
+    return forms.ChoiceField(choices=choices, **common)
+
+
+def _lines_field(hint):
+    def field(option, common, is_stored):
+        secret = " Values are stored secret." if option.get("secret") else ""
+        common = {**common, "help_text": f"{common['help_text']} {hint}{secret}".strip()}
+        return forms.CharField(widget=_textarea(), **common)
+
+    return field
+
+
+@dataclass(frozen=True)
+class OptionType:
+    """What an option ``type`` accepts (``check``: a JSON value, or ValueError), the console input
+    that edits it (``field``, ``to_form`` and ``from_form``) and the formats that may narrow it."""
+
+    check: Callable[[dict, Any], Any]
+    field: Callable[[dict, dict, bool], forms.Field]
+    to_form: Callable[[Any], Any] = lambda value: value
+    from_form: Callable[[Any], Any] = lambda value: value
+    formats: frozenset[str] = frozenset()
+    # A boolean is always submitted (an unticked box is false), so it is never marked required.
+    can_be_required: bool = True
+
+
+OPTION_TYPES: dict[str, OptionType] = {
+    "string": OptionType(_text, _text_field, formats=frozenset({"url"})),
+    "text": OptionType(_text, _text_field),
+    "boolean": OptionType(
+        _boolean,
+        lambda option, common, is_stored: forms.BooleanField(**common),
+        can_be_required=False,
+    ),
+    "number": OptionType(
+        _number,
+        lambda option, common, is_stored: forms.FloatField(**common),
+        from_form=_number_from_form,
+    ),
+    "select": OptionType(_select, _select_field, from_form=lambda value: value or None),
+    "array": OptionType(
+        _array,
+        _lines_field("One per line."),
+        to_form="\n".join,
+        from_form=_lines,
+        formats=frozenset({"url"}),
+    ),
+    "map": OptionType(
+        _map,
+        _lines_field("One “name: value” per line."),
+        to_form=lambda value: "\n".join(f"{k}: {v}" for k, v in value.items()),
+        from_form=_pairs_from_text,
+        formats=frozenset({"headers"}),
+    ),
+}
+
+
+def option_type(option: dict) -> OptionType:
+    try:
+        return OPTION_TYPES[option["type"]]
+    except KeyError:
+        raise ValueError(f"Unsupported setting type {option['type']!r}.") from None
+
+
 def _check_value(option: dict, value):
     """The value in its proper type, or raise ValueError with a message for the user."""
-    check = TYPES.get(option["type"])
-    if check is None:
-        raise ValueError(f"Unsupported setting type {option['type']!r}.")
-    value = check(option, value)
+    value = option_type(option).check(option, value)
     if check_format := FORMATS.get(option.get("format")):
         check_format(option, value)
     return value
@@ -131,7 +234,7 @@ def _is_empty(value) -> bool:
 
 def _secret_value(option: dict, value, stored):
     """A submitted secret with what the mask stands for filled in from ``stored``."""
-    if isinstance(value, dict) and option["type"] == "map":
+    if isinstance(value, dict):
         # Each header keeps its stored value where it is sent back as the mask; a header left
         # out is removed.
         kept = stored if isinstance(stored, dict) else {}

@@ -4,6 +4,8 @@ apply and every change is audited; what is not safe to change is read-only here.
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from segapp import tokens, workspaces
 from segapp.forms import AdminSignInForm
@@ -57,8 +59,14 @@ class RefusalAwareAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         if self.delete_operation is None:
             return super().delete_queryset(request, queryset)
+        deleted = 0
         for obj in queryset:
+            request.admin_refused = False
             self.delete_model(request, obj)
+            deleted += not request.admin_refused
+        request.admin_refused = deleted < len(queryset)
+        if request.admin_refused and deleted:
+            self.message_user(request, f"Deleted {deleted}; the others were refused.")
 
     def save_or_refuse(self, request, action):
         """Runs ``action`` (one or more operations) all-or-nothing."""
@@ -66,7 +74,29 @@ class RefusalAwareAdmin(admin.ModelAdmin):
             with transaction.atomic():
                 action()
         except Refusal as refusal:
+            request.admin_refused = True
             self.message_user(request, refusal.message, messages.ERROR)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        # Django reports success after save_model and delete_model return; a refused change
+        # was not made, so only the refusal is shown.
+        if getattr(request, "admin_refused", False) and level == messages.SUCCESS:
+            return
+        super().message_user(request, message, level, *args, **kwargs)
+
+    def response_change(self, request, obj):
+        """A refused change stays on the object's page, showing the refusal."""
+        if getattr(request, "admin_refused", False):
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        """A refused delete returns to the object, which is still there."""
+        if getattr(request, "admin_refused", False):
+            opts = self.model._meta
+            change = f"admin:{opts.app_label}_{opts.model_name}_change"
+            return HttpResponseRedirect(reverse(change, args=[obj_id]))
+        return super().response_delete(request, obj_display, obj_id)
 
 
 @admin.register(User)

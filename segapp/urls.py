@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from connections.views.home import connections_home
-from segapp.views import accounts, audit, tokens, workspace
+from segapp.views import accounts, assets, audit, tokens, workspace
 
 workspace_patterns = [
     path("", connections_home, name="workspace-overview"),
@@ -37,6 +37,7 @@ segapp_patterns = [
 ]
 
 urlpatterns = [
+    path("favicon.ico", assets.favicon, name="favicon"),
     path("", include((segapp_patterns, "segapp"))),
     path("", include("catalog.urls")),
     path("", include("connections.urls")),

@@ -1,6 +1,7 @@
 """Destination filters in the console: the list on the instance page (enable, reorder, delete)
 and the add/edit page. The preview runs in ``delivery.views`` (the FQL evaluator lives there)."""
 
+from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,10 +27,13 @@ def filter_in_workspace(request, instance_id, filter_id) -> DestinationFilter:
     return get_in_workspace(queryset, request.workspace, pk=filter_id, instance_id=instance_id)
 
 
-def _back_to_list(request, instance):
+def _back_to_list(request, instance, done=None):
+    """The filter list (HTMX), or the instance page; ``done`` says what the change was."""
     if request.htmx:
-        context = {"instance": instance, **filter_list_context(instance)}
+        context = {"instance": instance, "filters_notice": done, **filter_list_context(instance)}
         return render(request, "connections/_filters.html", context)
+    if done:
+        messages.success(request, done)
     return redirect("connections:instance-detail", request.workspace.slug, instance.pk)
 
 
@@ -92,6 +96,6 @@ def filter_move(request, instance_id, filter_id):
 @require_POST
 def filter_delete(request, instance_id, filter_id):
     item = filter_in_workspace(request, instance_id, filter_id)
-    instance = item.instance
+    instance, title = item.instance, item.title
     filters.delete_filter(item, request.user)
-    return _back_to_list(request, instance)
+    return _back_to_list(request, instance, f"Deleted the filter “{title}”.")

@@ -1,6 +1,7 @@
 """Destination instance pages: the add flows (Configure → Confirm Source → Connection Settings),
 the instance page (enable, rename, mode, settings, copy settings) and delete."""
 
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +18,8 @@ from connections.settings_schema import SettingsInvalid
 from connections.views.sources import source_in_workspace
 from segapp.access import get_in_workspace, workspace_view
 from segapp.forms import add_refusal
+from segapp.navigation import safe_next, with_next
+from segapp.ordering import natural_sorted
 from segapp.refusal import Refusal
 
 
@@ -54,7 +57,7 @@ def _copy_from(request, metadata, exclude=None) -> DestinationInstance | None:
 @workspace_view()
 def instance_list(request):
     rows = request.workspace.destination_instances.select_related("source", "metadata")
-    return render(request, "connections/destinations.html", {"instances": rows})
+    return render(request, "connections/destinations.html", {"instances": natural_sorted(rows)})
 
 
 @workspace_view()
@@ -63,14 +66,31 @@ def confirm_source(request, slug):
     """Configure → select a source. Sources that may not take another instance are shown
     disabled, with the rule's reason."""
     metadata = get_object_or_404(DestinationMetadata, slug=slug)
-    all_sources = list(request.workspace.sources.select_related("metadata"))
+    all_sources = natural_sorted(request.workspace.sources.select_related("metadata"))
     refusals = instances.addability(request.workspace, metadata, all_sources)
+    entry_url = reverse("catalog:entry", args=[request.workspace.slug, "destinations", slug])
+    back_url = safe_next(request, entry_url)
+    here = with_next(request.path, back_url if back_url != entry_url else None)
     if request.method == "POST":
         source_id = request.POST.get("source", "")
         if source_id in refusals and refusals[source_id] is None:
-            return redirect("connections:instance-create", request.workspace.slug, slug, source_id)
+            create_url = reverse(
+                "connections:instance-create", args=[request.workspace.slug, slug, source_id]
+            )
+            return redirect(with_next(create_url, here))
     choices = [(source, refusals[source.pk]) for source in all_sources]
-    context = {"entry": metadata, "choices": choices, "error": request.method == "POST"}
+    add_source_url = with_next(
+        reverse("catalog:catalog", args=[request.workspace.slug, "sources"]), here
+    )
+    context = {
+        "entry": metadata,
+        "choices": choices,
+        "can_choose": any(refusal is None for _, refusal in choices),
+        "error": request.method == "POST",
+        "back_url": back_url,
+        "next": back_url if back_url != entry_url else "",
+        "add_source_url": add_source_url,
+    }
     return render(request, "connections/confirm_source.html", context)
 
 
@@ -82,6 +102,8 @@ def instance_create(request, slug, source_id):
     source = source_in_workspace(request, source_id)
     refusal = instances.refuse_new_instance(source, metadata)
     candidates = copy_candidates(request.workspace, metadata)
+    source_url = reverse("connections:source-detail", args=[request.workspace.slug, source.pk])
+    back_url = safe_next(request, source_url)
     name_form = InstanceNameForm(
         request.POST or None,
         initial={"name": rules.suggest_name(metadata, instances.taken_names(source))},
@@ -131,6 +153,8 @@ def instance_create(request, slug, source_id):
         "settings_form": settings_form,
         "candidates": candidates,
         "copy_from": copy_from,
+        "back_url": back_url,
+        "next": back_url if back_url != source_url else "",
     }
     return render(request, "connections/instance_create.html", context)
 
@@ -262,8 +286,9 @@ def instance_settings(request, instance_id):
 def instance_delete(request, instance_id):
     instance = instance_in_workspace(request, instance_id)
     if request.method == "POST":
-        source = instance.source
+        source, name = instance.source, instance.name
         instances.delete_instance(instance, request.user)
+        messages.success(request, f"Deleted the destination “{name}”.")
         return redirect("connections:source-detail", request.workspace.slug, source.pk)
     return render(request, "connections/instance_delete.html", {"instance": instance})
 
@@ -288,6 +313,11 @@ def source_add_destination(request, source_id, slug=None):
         "tab": "destinations",
         "entry": entry,
         "source": source,
-        "configure_url": configure_url,
+        # The same rule as Confirm Source: Configure is not offered where it would be refused.
+        "refusal": instances.refuse_new_instance(source, entry),
+        "configure_url": with_next(configure_url, request.path),
+        "back_url": reverse(
+            "connections:source-add-destination", args=[request.workspace.slug, source.pk]
+        ),
     }
     return render(request, "catalog/destination_entry.html", context)

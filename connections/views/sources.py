@@ -1,7 +1,9 @@
 """Source pages: list, create from the source catalog, the source page, write keys, delete."""
 
+from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -11,6 +13,8 @@ from connections.forms import SourceForm
 from connections.models import DestinationInstance, Source, WriteKey
 from segapp.access import get_in_workspace, workspace_view
 from segapp.forms import add_refusal
+from segapp.navigation import safe_next, with_next
+from segapp.ordering import natural_sorted
 from segapp.refusal import Refusal
 
 
@@ -43,6 +47,8 @@ def source_create(request, catalog_slug):
     metadata = get_object_or_404(SourceMetadata, slug=catalog_slug)
     initial = {"name": metadata.name, "slug": slugify(metadata.name)}
     form = SourceForm(request.POST or None, initial=initial)
+    # Added on the way to configuring a destination: go back there (Confirm Source) after.
+    next_url = safe_next(request, "")
     if request.method == "POST" and form.is_valid():
         try:
             source = sources.create_source(
@@ -51,16 +57,39 @@ def source_create(request, catalog_slug):
         except Refusal as refusal:
             add_refusal(form, refusal)
         else:
+            if next_url:
+                return redirect(next_url)
             return redirect("connections:source-detail", request.workspace.slug, source.pk)
-    return render(request, "connections/source_create.html", {"form": form, "entry": metadata})
+    entry_url = reverse("catalog:entry", args=[request.workspace.slug, "sources", metadata.slug])
+    context = {"form": form, "entry": metadata, "next": next_url,
+               "back_url": with_next(entry_url, next_url)}  # fmt: skip
+    return render(request, "connections/source_create.html", context)
+
+
+def analytics_js_snippet(request, write_key: str) -> str:
+    """analytics.js pointed at this Segapp: ``cdnURL`` makes it fetch its settings and device-mode
+    tools' code from here, and the settings send its events here (README, Device mode)."""
+    host = request.build_absolute_uri("/").rstrip("/")
+    options = ""
+    if not request.is_secure():
+        # A plain-HTTP Segapp: analytics.js would otherwise send its events over HTTPS.
+        options = ',\n  { integrations: { "Segment.io": { protocol: "http" } } }'
+    return (
+        'import { AnalyticsBrowser } from "@segment/analytics-next";\n\n'
+        "export const analytics = AnalyticsBrowser.load(\n"
+        f'  {{ writeKey: "{write_key}", cdnURL: "{host}" }}{options}\n'
+        ");"
+    )
 
 
 def _render_source(request, source, form=None, key_error=None):
+    key = source.write_keys.order_by("created_at").first()
     context = {
+        "snippet": analytics_js_snippet(request, key.key) if key and source.kind == "web" else "",
         "source": source,
         "form": form or SourceForm(initial={"name": source.name, "slug": source.slug}),
         "write_keys": source.write_keys.all(),
-        "instances": source.instances.select_related("metadata"),
+        "instances": natural_sorted(source.instances.select_related("metadata")),
         "key_error": key_error,
     }
     return render(request, "connections/source.html", context)
@@ -131,5 +160,6 @@ def source_delete(request, source_id):
     source = source_in_workspace(request, source_id)
     if request.method == "POST":
         sources.delete_source(source, request.user)
+        messages.success(request, f"Deleted the source “{source.name}”.")
         return redirect("connections:source-list", request.workspace.slug)
     return render(request, "connections/source_delete.html", {"source": source})

@@ -1,7 +1,8 @@
 """Source transformations in the console: the source's list with an add form, edit, delete."""
 
+from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from connections import transformations
 from connections.forms import TransformationForm
@@ -58,9 +59,12 @@ def transformation_edit(request, source_id, transformation_id):
 
 
 @workspace_view()
-@require_POST
+@require_http_methods(["GET", "POST"])
 def transformation_delete(request, source_id, transformation_id):
-    transformations.delete_transformation(
-        _item(request, source_id, transformation_id), request.user
-    )
+    """Asks first (GET), then deletes (POST)."""
+    item = _item(request, source_id, transformation_id)
+    if request.method == "GET":
+        return render(request, "connections/transformation_delete.html", {"item": item})
+    transformations.delete_transformation(item, request.user)
+    messages.success(request, f"Deleted the transformation “{item.name}”.")
     return redirect("connections:transformations", request.workspace.slug, source_id)

@@ -93,7 +93,8 @@ def test_catalog_flow_creates_a_disabled_instance_with_encrypted_secret(console,
         url("instance-confirm-source", workspace, "webhooks"), {"source": source.pk}
     )
     create_url = url("instance-create", workspace, "webhooks", source.pk)
-    assert response.url == create_url
+    confirm_url = url("instance-confirm-source", workspace, "webhooks")
+    assert response.url == f"{create_url}?next={confirm_url.replace('/', '%2F')}"
     form = console.get(create_url).content.decode()
     assert 'value="Webhooks"' in form  # the name is prefilled with the destination's
     response = console.post(create_url, {

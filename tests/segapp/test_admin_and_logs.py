@@ -145,3 +145,25 @@ def test_admin_deletes_go_through_the_operations(staff_client, workspace, owner,
     assert sorted(deleted.values_list("action", "actor_label")) == [
         ("filter.deleted", "support@example.com"), ("filter.deleted", "support@example.com"),
         ("instance.deleted", "support@example.com")]  # fmt: skip
+
+
+def test_a_refused_admin_change_shows_only_the_error(staff_client, workspace, owner):
+    membership = Membership.objects.get(user=owner)
+    url = reverse("admin:segapp_membership_change", args=[membership.pk])
+    response = staff_client.post(url, {"role": "read_only"})
+    assert response.status_code == 302 and response.url == url  # back on the object
+    page = staff_client.get(url).content.decode()
+    assert "at least one owner" in page
+    assert "successfully" not in page.lower()
+
+
+def test_a_refused_admin_delete_shows_only_the_error(staff_client, workspace, owner):
+    membership = Membership.objects.get(user=owner)
+    url = reverse("admin:segapp_membership_delete", args=[membership.pk])
+    response = staff_client.post(url, {"post": "yes"})
+    change = reverse("admin:segapp_membership_change", args=[membership.pk])
+    assert response.status_code == 302 and response.url == change
+    page = staff_client.get(change).content.decode()
+    assert "at least one owner" in page
+    assert "successfully" not in page.lower()
+    assert Membership.objects.filter(pk=membership.pk).exists()
