@@ -83,12 +83,13 @@ def analytics_js_snippet(request, write_key: str) -> str:
 
 
 def _render_source(request, source, form=None, key_error=None):
-    key = source.write_keys.order_by("created_at").first()
+    write_keys = list(source.write_keys.all())  # oldest first: the snippet shows the first
+    first = write_keys[0].key if write_keys else None
     context = {
-        "snippet": analytics_js_snippet(request, key.key) if key and source.kind == "web" else "",
+        "snippet": analytics_js_snippet(request, first) if first and source.kind == "web" else "",
         "source": source,
         "form": form or SourceForm(initial={"name": source.name, "slug": source.slug}),
-        "write_keys": source.write_keys.all(),
+        "write_keys": write_keys,
         "instances": natural_sorted(source.instances.select_related("metadata")),
         "key_error": key_error,
     }
