@@ -10,7 +10,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_sign_in_lands_on_the_workspace_with_navigation(signed_in, owner, workspace):
     page = signed_in(owner)
-    expect(page.get_by_role("heading", name="Acme")).to_be_visible()
+    expect(page.get_by_role("heading", name="Connections")).to_be_visible()  # the Connections home
+    expect(page.locator(".switcher summary")).to_have_text("Acme")
     nav = page.get_by_role("navigation", name="Workspace")
     for link in ["Overview", "General", "Members", "Access tokens", "System"]:
         expect(nav.get_by_role("link", name=link)).to_be_visible()
