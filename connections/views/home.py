@@ -3,12 +3,10 @@ instances it sends to, with their state and delivery health."""
 
 from django.shortcuts import render
 
-from connections.views.sources import sources_with_instances
+from connections.views.sources import pipeline_context
 from segapp.access import workspace_view
 
 
 @workspace_view()
 def connections_home(request):
-    rows = sources_with_instances(request.workspace)
-    context = {"sources": rows, "instances": [i for s in rows for i in s.instances.all()]}
-    return render(request, "connections/home.html", context)
+    return render(request, "connections/home.html", pipeline_context(request.workspace))

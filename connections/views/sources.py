@@ -25,20 +25,28 @@ def source_in_workspace(request, source_id) -> Source:
 
 
 def sources_with_instances(workspace) -> list[Source]:
-    """The workspace's sources, each with its instances and their catalog entries (two queries)."""
-    instances = DestinationInstance.objects.select_related("metadata").order_by("name")
-    return list(
+    """The workspace's sources, each with its instances (``connected``) and their catalog
+    entries, both in natural order (two queries)."""
+    instances = DestinationInstance.objects.select_related("metadata")
+    rows = natural_sorted(
         workspace.sources.select_related("metadata").prefetch_related(
             Prefetch("instances", queryset=instances)
         )
     )
+    for source in rows:
+        source.connected = natural_sorted(source.instances.all())
+    return rows
+
+
+def pipeline_context(workspace) -> dict:
+    """Sources and every instance of them, for the pages that list both with health."""
+    rows = sources_with_instances(workspace)
+    return {"sources": rows, "instances": [i for s in rows for i in s.connected]}
 
 
 @workspace_view()
 def source_list(request):
-    rows = sources_with_instances(request.workspace)
-    context = {"sources": rows, "instances": [i for s in rows for i in s.instances.all()]}
-    return render(request, "connections/sources.html", context)
+    return render(request, "connections/sources.html", pipeline_context(request.workspace))
 
 
 @workspace_view()

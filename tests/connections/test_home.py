@@ -37,3 +37,14 @@ def test_read_only_members_get_no_add_buttons(catalog, client_as, workspace):
 def test_an_empty_workspace_starts_with_a_source(client_as, owner, workspace):
     html = client_as(owner).get(reverse("segapp:workspace-overview", args=[workspace.slug])).text
     assert "Start with a source" in html
+
+
+@pytest.mark.parametrize("page", ["segapp:workspace-overview", "connections:source-list"])
+def test_sources_and_instances_read_in_natural_order(catalog, client_as, owner, workspace, page):
+    site = make_source(workspace, "javascript", name="Site 10")
+    make_source(workspace, "python", name="site 2")
+    for name in ["Hook 10", "hook 2", "Hook 1"]:
+        make_instance(site, "webhooks", name=name)
+    html = client_as(owner).get(reverse(page, args=[workspace.slug])).text
+    assert html.index("site 2") < html.index("Site 10")
+    assert html.index("Hook 1<") < html.index("hook 2") < html.index("Hook 10")
