@@ -79,9 +79,23 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(len(values) * p / 100))] if values else float("nan")
 
 
+def refuse_a_backlog() -> None:
+    """Batches left unrouted in this database (``bench/ingest.py --compare`` runs no worker) would
+    be routed first and counted in this run: measure on a database without them."""
+    from delivery.models import IngestBatch
+
+    backlog = IngestBatch.objects.filter(routed_at__isnull=True).count()
+    if backlog:
+        sys.exit(
+            f"{backlog} batches in this database wait for routing (left by another benchmark): "
+            "run on a fresh database (createdb) for a measurement of this run alone."
+        )
+
+
 def run(instances: int, events: int, concurrency: int, port: int) -> None:
     sink = Sink()
     key = bench_source()
+    refuse_a_backlog()
     add_instances(key, instances, sink.url)
     env = {**os.environ, "SEGAPP_EGRESS_ALLOW_PRIVATE": "1", "SEGAPP_DISPATCH_INTERVAL": "1"}
     worker = subprocess.Popen(
