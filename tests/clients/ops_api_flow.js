@@ -2,23 +2,16 @@
 // Public API client, using only the SDK's own methods, after one configuration change made with it.
 // Usage: node ops_api_flow.js <base URL> <token> <sourceId> <destinationId> <startTime> <endTime>
 // Prints one JSON summary on stdout for the pytest test to check.
-const sdk = require('@segment/public-api-sdk-typescript');
+const { sdk, connect, isHttpError } = require('./sdk_client');
 
 const [baseUrl, token, sourceId, destinationId, startTime, endTime] = process.argv.slice(2);
-const basePath = `${baseUrl.replace(/\/$/, '')}/api`;
-
-function client(Api) {
-  const api = new Api(basePath);
-  api.accessToken = token;
-  return api;
-}
+const client = connect(baseUrl, token);
 
 const destinations = client(sdk.DestinationsApi);
 const auditTrail = client(sdk.AuditTrailApi);
 const overview = client(sdk.DeliveryOverviewApi);
 const events = client(sdk.EventsApi);
 
-const isHttpError = (error) => error && typeof error.statusCode === 'number' && 'body' in error;
 
 async function refusal(call) {
   try {

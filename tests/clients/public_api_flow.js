@@ -1,16 +1,10 @@
 // Drives a live Segapp through Segment's official Public API client, @segment/public-api-sdk-typescript,
 // using only the SDK's own methods. Usage: node public_api_flow.js <base URL> <token>
 // (basePath = <base URL>/api). Prints one JSON summary on stdout for the pytest test to check.
-const sdk = require('@segment/public-api-sdk-typescript');
+const { sdk, connect, isHttpError } = require('./sdk_client');
 
 const [baseUrl, token] = process.argv.slice(2);
-const basePath = `${baseUrl.replace(/\/$/, '')}/api`;
-
-function client(Api) {
-  const api = new Api(basePath);
-  api.accessToken = token;
-  return api;
-}
+const client = connect(baseUrl, token);
 
 const workspaces = client(sdk.WorkspacesApi);
 const catalog = client(sdk.CatalogApi);
@@ -18,9 +12,6 @@ const sources = client(sdk.SourcesApi);
 const destinations = client(sdk.DestinationsApi);
 const filters = client(sdk.DestinationFiltersApi);
 
-// The SDK rejects a non-2xx answer with an HttpError carrying the status and the parsed body;
-// `instanceof sdk.HttpError` does not match it, so it is recognised by its fields.
-const isHttpError = (error) => error && typeof error.statusCode === 'number' && 'body' in error;
 
 async function refusal(call) {
   try {
