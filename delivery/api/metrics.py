@@ -5,13 +5,11 @@ from datetime import timedelta
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.decorators import api_view
-from rest_framework.response import Response
 
 from connections.models import DestinationInstance
 from delivery import metrics
 from delivery.models import Outcome
-from segapp.access import get_in_workspace
+from segapp.api.base import WorkspaceScopedViewSet
 from segapp.api.schema import envelope, errors
 from segapp.api.windows import Granularity, WindowQuerySerializer
 from segapp.refusal import Refusal
@@ -59,48 +57,53 @@ class DeliveryMetricsSummarySerializer(serializers.Serializer):
     metrics = MetricSerializer(many=True)
 
 
-@extend_schema(
-    operation_id="listDeliveryMetricsSummaryFromDestination",
-    parameters=[
-        OpenApiParameter("destinationId", str, OpenApiParameter.PATH),
-        MetricsQuerySerializer,
-    ],
-    responses={
-        200: envelope(
-            "ListDeliveryMetricsSummaryFromDestinationBetaOutput",
-            deliveryMetricsSummary=DeliveryMetricsSummarySerializer(),
-        ),
-        **errors(404, 422),
-    },
-)
-@api_view(["GET"])
-def delivery_metrics(request, destinationId):
-    """Delivered, discarded, retried, filtered and expired (dead-lettered) counts for the window,
-    each with a breakdown by reason."""
-    instance = get_in_workspace(
-        DestinationInstance.objects.all(), request.user.workspace, pk=destinationId
+class DeliveryMetricsViewSet(WorkspaceScopedViewSet):
+    """Delivered, discarded, retried, filtered and expired counts of one destination instance."""
+
+    queryset = DestinationInstance.objects.all()
+    lookup_url_kwarg = "destinationId"
+
+    @extend_schema(
+        operation_id="listDeliveryMetricsSummaryFromDestination",
+        parameters=[
+            OpenApiParameter("destinationId", str, OpenApiParameter.PATH),
+            MetricsQuerySerializer,
+        ],
+        responses={
+            200: envelope(
+                "ListDeliveryMetricsSummaryFromDestinationBetaOutput",
+                deliveryMetricsSummary=DeliveryMetricsSummarySerializer(),
+            ),
+            **errors(404, 422),
+        },
     )
-    query = MetricsQuerySerializer(data=request.query_params)
-    query.is_valid(raise_exception=True)
-    window = query.validated_data
-    if window["sourceId"] != instance.source_id:
-        raise Refusal(
-            f"Destination {instance.pk} is connected to source {instance.source_id}.",
-            rule="validation",
-            field="sourceId",
-        )
-    summary = metrics.summaries([instance.pk], window["startTime"], window["endTime"])[instance.pk]
-    listed = [
-        {
-            "metricName": name,
-            "total": summary.totals.get(outcome, 0),
-            "breakdown": [
-                {"metricName": reason, "value": count}
-                for reason, count in summary.reasons.get(outcome, [])
-            ],
-        }
-        for outcome, name in METRIC_NAMES.items()
-    ]
-    body = {"sourceId": instance.source_id, "destinationMetadataId": instance.metadata_id,
-            "metrics": listed}  # fmt: skip
-    return Response({"data": {"deliveryMetricsSummary": body}})
+    def summary(self, request, destinationId):
+        """Delivered, discarded, retried, filtered and expired (dead-lettered) counts for the window,
+        each with a breakdown by reason."""
+        instance = self.get_object()
+        query = MetricsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        window = query.validated_data
+        if window["sourceId"] != instance.source_id:
+            raise Refusal(
+                f"Destination {instance.pk} is connected to source {instance.source_id}.",
+                rule="validation",
+                field="sourceId",
+            )
+        summary = metrics.summaries([instance.pk], window["startTime"], window["endTime"])[
+            instance.pk
+        ]
+        listed = [
+            {
+                "metricName": name,
+                "total": summary.totals.get(outcome, 0),
+                "breakdown": [
+                    {"metricName": reason, "value": count}
+                    for reason, count in summary.reasons.get(outcome, [])
+                ],
+            }
+            for outcome, name in METRIC_NAMES.items()
+        ]
+        body = {"sourceId": instance.source_id, "destinationMetadataId": instance.metadata_id,
+                "metrics": listed}  # fmt: skip
+        return self.envelope({"deliveryMetricsSummary": body})

@@ -17,7 +17,7 @@ from connections.api.filters import DestinationFilterViewSet
 from connections.api.sources import SourceViewSet
 from delivery.api import delivery_overview
 from delivery.api.events_volume import EventsVolumeViewSet
-from delivery.api.metrics import delivery_metrics
+from delivery.api.metrics import DeliveryMetricsViewSet
 from delivery.api.previews import preview_destination_filter
 from segapp.api.audit_events import AuditEventViewSet
 from segapp.api.workspace import get_workspace
@@ -51,7 +51,7 @@ urlpatterns = [
     ),
     path(
         "destinations/<str:destinationId>/delivery-metrics",
-        delivery_metrics,
+        DeliveryMetricsViewSet.as_view({"get": "summary"}),
         name="destination-delivery-metrics",
     ),
     path(
