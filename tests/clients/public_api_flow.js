@@ -1,7 +1,7 @@
 // Drives a live Segapp through Segment's official Public API client, @segment/public-api-sdk-typescript,
 // using only the SDK's own methods. Usage: node public_api_flow.js <base URL> <token>
 // (basePath = <base URL>/api). Prints one JSON summary on stdout for the pytest test to check.
-const { sdk, connect, isHttpError } = require('./sdk_client');
+const { sdk, connect, isHttpError, refusal } = require('./sdk_client');
 
 const [baseUrl, token] = process.argv.slice(2);
 const client = connect(baseUrl, token);
@@ -12,17 +12,6 @@ const sources = client(sdk.SourcesApi);
 const destinations = client(sdk.DestinationsApi);
 const filters = client(sdk.DestinationFiltersApi);
 
-
-async function refusal(call) {
-  try {
-    await call();
-  } catch (error) {
-    if (!isHttpError(error)) throw error;
-    const [first] = error.body.errors;
-    return { status: error.statusCode, type: first.type, field: first.field || null, message: first.message };
-  }
-  throw new Error('expected the API to refuse this call');
-}
 
 // Every page of a paginated SDK method: fetch(pagination) → {items, pagination}.
 async function allPages(fetch, count) {

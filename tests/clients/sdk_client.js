@@ -15,4 +15,16 @@ function connect(baseUrl, token) {
 // `instanceof sdk.HttpError` does not match it, so it is recognised by its fields.
 const isHttpError = (error) => error && typeof error.statusCode === 'number' && 'body' in error;
 
-module.exports = { sdk, connect, isHttpError };
+// Runs a call the API must refuse; returns what the refusal said, or throws if it succeeded.
+async function refusal(call) {
+  try {
+    await call();
+  } catch (error) {
+    if (!isHttpError(error)) throw error;
+    const [first] = error.body.errors;
+    return { status: error.statusCode, type: first.type, field: first.field || null, message: first.message };
+  }
+  throw new Error('expected the API to refuse this call');
+}
+
+module.exports = { sdk, connect, isHttpError, refusal };
