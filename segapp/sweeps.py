@@ -48,16 +48,18 @@ def claim(name: str, lease: timedelta) -> bool:
     """True for the one caller that may run sweep ``name`` now: its interval has passed since
     the last run started, and no run holds a live lease."""
     now = timezone.now()
-    _ensure_rows()
-    return (
+    claimable = (
         Sweep.objects.filter(name=name)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .filter(
             Q(last_started_at__isnull=True) | Q(last_started_at__lte=now - _interval(name) * EARLY)
         )
-        .update(lease_until=now + lease, last_started_at=now, holder=_holder())
-        == 1
     )
+    won = claimable.update(lease_until=now + lease, last_started_at=now, holder=_holder())
+    if not won and not Sweep.objects.filter(name=name).exists():
+        _ensure_rows()  # a new database, or a sweep this release added
+        won = claimable.update(lease_until=now + lease, last_started_at=now, holder=_holder())
+    return won == 1
 
 
 def finish(name: str) -> None:
