@@ -66,6 +66,15 @@ _INSERT_BATCH = (
     f"INSERT INTO {_BATCH_TABLE} ({_BATCH_COLUMNS}) VALUES ({', '.join(['%s'] * len(_BATCH_FIELDS))})"
     " RETURNING id"
 )
+# The archive barrier (``stored_through``): every PostgreSQL transaction that stores events holds
+# its source's lock shared, taken in the batch INSERT before any event id is drawn.
+_BARRIER_CLASS = 0x5E6A
+_BARRIER_KEY = f"{_BARRIER_CLASS}, hashtext(%s)"
+_INSERT_BATCH_BEHIND_BARRIER = (
+    f"INSERT INTO {_BATCH_TABLE} ({_BATCH_COLUMNS})"
+    f" SELECT {', '.join(['%s'] * len(_BATCH_FIELDS))}"
+    f" FROM (SELECT pg_advisory_xact_lock_shared({_BARRIER_KEY})) AS barrier RETURNING id"
+)
 
 
 def store_batch(
@@ -90,20 +99,21 @@ def write_batch(
     """The batch row, its events and its rejections, once ``claim_message_ids`` has said which
     messages are new."""
     when = connection.ops.adapt_datetimefield_value(received_at)
+    params = [
+        source_id,
+        when,
+        len(fresh),
+        duplicate_count,
+        len(rejected),
+        when,
+        # Nothing stored, nothing to route: the batch is only a record of the request.
+        None if fresh else when,
+    ]
+    sql = _INSERT_BATCH
+    if connection.vendor == "postgresql":
+        sql, params = _INSERT_BATCH_BEHIND_BARRIER, [*params, source_id]
     with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_BATCH,
-            [
-                source_id,
-                when,
-                len(fresh),
-                duplicate_count,
-                len(rejected),
-                when,
-                # Nothing stored, nothing to route: the batch is only a record of the request.
-                None if fresh else when,
-            ],
-        )
+        cursor.execute(sql, params)
         batch_id = cursor.fetchone()[0]
     if fresh:
         _insert_events(source_id, batch_id, received_at, fresh)
@@ -218,3 +228,29 @@ def prune_seen_messages(now: datetime) -> int:
     them; this only keeps the table at one day)."""
     deleted, _ = SeenMessage.objects.filter(received_at__lt=now - DEDUPE_WINDOW).delete()
     return deleted
+
+
+def stored_through(source_id: str) -> int:
+    """The highest event id of the source below which every event is committed: a reader that
+    takes events up to it, in id order, never passes one that commits later.
+
+    Event ids are drawn in one order and committed in another, so the highest id visible now can
+    be above an id whose transaction has not committed yet. On PostgreSQL this waits (for a few
+    milliseconds, the length of an ingest transaction) until the source's storing transactions
+    in flight have ended, holding new ones back meanwhile; SQLite has one writer at a time, and
+    a writer draws ids above every committed one.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            return _highest_event_id(cursor, source_id)
+        # A session lock, released at once: it must not last as long as a caller's transaction.
+        cursor.execute(f"SELECT pg_advisory_lock({_BARRIER_KEY})", [source_id])
+        try:
+            return _highest_event_id(cursor, source_id)
+        finally:
+            cursor.execute(f"SELECT pg_advisory_unlock({_BARRIER_KEY})", [source_id])
+
+
+def _highest_event_id(cursor, source_id: str) -> int:
+    cursor.execute(f"SELECT max(id) FROM {_EVENT_TABLE} WHERE source_id = %s", [source_id])
+    return cursor.fetchone()[0] or 0
