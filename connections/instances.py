@@ -5,7 +5,7 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
-from catalog.models import ConnectionMode, DestinationKind, DestinationMetadata
+from catalog.models import ConnectionMode, DestinationMetadata
 from connections import endpoints, rules
 from connections.models import DestinationInstance, SettingsVersion, Source
 from connections.settings_schema import clean_settings
@@ -33,25 +33,12 @@ def siblings(
     return rules.Siblings(**counts)
 
 
-def other_warehouses(workspace, metadata: DestinationMetadata) -> int:
-    """Warehouses the workspace connects besides ``metadata``. Connecting one warehouse to several
-    sources counts once: each source needs its own instance, but it is still one warehouse."""
-    if metadata.kind != DestinationKind.WAREHOUSE:
-        return 0
-    connected = DestinationInstance.objects.filter(
-        workspace=workspace, metadata__kind=DestinationKind.WAREHOUSE
-    )
-    return connected.exclude(metadata=metadata).values("metadata").distinct().count()
-
-
 def refuse_new_instance(source: Source, metadata: DestinationMetadata) -> Refusal | None:
     return rules.refuse_new_instance(
         source.kind,
         source.sends_events,
         metadata,
         siblings(source, metadata),
-        source.workspace.plan,
-        other_warehouses(source.workspace, metadata),
     )
 
 
@@ -66,15 +53,12 @@ def addability(workspace, metadata: DestinationMetadata, sources) -> dict[str, R
         )
     )
     counts = {row["source_id"]: rules.Siblings(row["cloud"], row["device"]) for row in rows}
-    warehouses = other_warehouses(workspace, metadata)
     return {
         source.pk: rules.refuse_new_instance(
             source.kind,
             source.sends_events,
             metadata,
             counts.get(source.pk, rules.Siblings()),
-            workspace.plan,
-            warehouses,
         )
         for source in sources
     }

@@ -17,15 +17,12 @@ from catalog.models import (
     DestinationMetadata,
     SourceKind,
 )
-from segapp.models import Plan
 from segapp.refusal import Refusal
 
 # Mobile and legacy Project sources may hold several instances only of cloud-only destinations.
 MOBILE_LIKE = {SourceKind.MOBILE, SourceKind.PROJECT}
 # Server and cloud sources run on servers: there is no device to bundle a destination into.
 CLOUD_MODE_ONLY = {SourceKind.SERVER, SourceKind.CLOUD}
-# Plans that may connect a single warehouse (Business connects any number).
-ONE_WAREHOUSE_PLANS = {Plan.FREE, Plan.TEAM}
 
 
 @dataclass(frozen=True)
@@ -51,33 +48,21 @@ def refuse_new_instance(
     source_sends_events: bool,
     metadata: DestinationMetadata,
     siblings: Siblings,
-    plan: str,
-    other_warehouses: int = 0,
 ) -> Refusal | None:
-    """May a source of this kind get one more instance of ``metadata``?
-
-    ``other_warehouses``: warehouses the workspace already connects, other than this one.
-    """
+    """May a source of this kind get one more instance of ``metadata``?"""
     name = metadata.name
-    if not source_sends_events and metadata.kind != DestinationKind.WAREHOUSE:
+    if metadata.kind == DestinationKind.WAREHOUSE:
+        # A warehouse belongs to the workspace and loads the sources connected to it
+        # (warehouses/), with its own rules (warehouses/rules.py).
+        return Refusal(
+            f"{name} is a warehouse: add it from Catalog → Warehouses, then connect sources to it.",
+            rule="warehouse-not-an-instance",
+        )
+    if not source_sends_events:
         return Refusal(
             "This cloud source sends objects, which only warehouses can receive.",
             rule="object-source-warehouses-only",
         )
-    if metadata.kind == DestinationKind.WAREHOUSE:
-        if siblings.total:
-            return Refusal(
-                f"This source already sends to {name}.",
-                rule="warehouse-once-per-source",
-                status=409,
-            )
-        if plan in ONE_WAREHOUSE_PLANS and other_warehouses:
-            return Refusal(
-                "Free and Team workspaces connect one warehouse; upgrade to Business for more.",
-                rule="warehouse-plan-limit",
-                status=409,
-            )
-        return None
     if initial_mode(metadata) == ConnectionMode.DEVICE and source_kind in CLOUD_MODE_ONLY:
         return Refusal(
             f"{name} runs only in device mode, and {SourceKind(source_kind).label.lower()} sources "

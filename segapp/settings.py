@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "catalog",
     "connections",
     "delivery",
+    "warehouses",
 ]
 
 MIDDLEWARE = [
@@ -303,7 +304,14 @@ SWEEPS = {
     "delivery.tasks.dispatch_due_jobs": env_int("SEGAPP_DISPATCH_INTERVAL", 2),
     "delivery.tasks.compact_counters": 600,
     "delivery.tasks.prune_seen_messages": 3600,
+    "warehouses.tasks.start_due_syncs": env_int("SEGAPP_WAREHOUSE_SWEEP_INTERVAL", 60),
 }
+# Warehouses (warehouses/): seconds a warehouse gets to accept a connection and to run one
+# statement, and how long a worker holds a sync before another may take it over (a crashed
+# worker's sync resumes after it).
+WAREHOUSE_CONNECT_TIMEOUT = env_int("SEGAPP_WAREHOUSE_CONNECT_TIMEOUT", 10)
+WAREHOUSE_STATEMENT_TIMEOUT = env_int("SEGAPP_WAREHOUSE_STATEMENT_TIMEOUT", 120)
+WAREHOUSE_SYNC_LEASE = env_int("SEGAPP_WAREHOUSE_SYNC_LEASE", 300)
 CELERY_BEAT_SCHEDULE = {name: {"task": name, "schedule": every} for name, every in SWEEPS.items()}
 
 LOGGING = {

@@ -141,20 +141,13 @@ def test_same_name_on_another_source_is_fine(source_of):
     make_instance(source_of("server"), "webhooks", name="Orders")
 
 
-def test_warehouses_follow_the_plan(catalog):
-    free = make_workspace(plan="free")
-    first, second = make_source(free, "javascript"), make_source(free, "python")
-    make_instance(first, "postgres")
-    make_instance(second, "postgres")  # the same warehouse on another source
-    refused("warehouse-once-per-source", first, "postgres", name="Postgres 2")
-    assert "upgrade to Business" in refused("warehouse-plan-limit", second, "snowflake").message
-    business = make_workspace(plan="business")
-    source = make_source(business, "javascript")
-    make_instance(source, "postgres")
-    make_instance(source, "snowflake")
+def test_warehouses_are_not_destination_instances(catalog, workspace):
+    """A warehouse belongs to the workspace and loads the sources connected to it; its plan
+    rule is tested with the warehouses (tests/warehouses/test_rules.py)."""
+    source = make_source(workspace, "javascript")
+    assert "Catalog → Warehouses" in refused("warehouse-not-an-instance", source, "postgres").message
 
 
 def test_object_cloud_source_sends_to_warehouses_only(catalog, workspace):
     stripe = make_source(workspace, "stripe")
     refused("object-source-warehouses-only", stripe, "webhooks")
-    make_instance(stripe, "postgres")

@@ -1,0 +1,331 @@
+"""Talking to a customer's PostgreSQL warehouse: connecting under the egress policy, testing a
+connection, and loading one chunk of rows (COPY into a staging table, then merge on ``id``).
+
+Everything a chunk writes (new tables and columns, rows, discards) is in one transaction: the
+caller commits it, and only then moves the high-water mark, so a crash loads nothing twice.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import psycopg
+from django.conf import settings
+from psycopg import sql
+
+from delivery import egress
+from warehouses.rows import (
+    BIGINT,
+    BOOLEAN,
+    DOUBLE,
+    TEXT,
+    TIMESTAMPTZ,
+    Row,
+    fits,
+    refusal,
+    value_type,
+)
+
+# Columns a table has from its creation, whether or not its first rows fill them, and their types.
+COMMON_COLUMNS = {
+    "id": TEXT,
+    "received_at": TIMESTAMPTZ,
+    "sent_at": TIMESTAMPTZ,
+    "original_timestamp": TIMESTAMPTZ,
+    "timestamp": TIMESTAMPTZ,
+    "user_id": TEXT,
+    "anonymous_id": TEXT,
+}
+_OWN_COLUMNS = {
+    "users": {},
+    "identifies": {},
+    "pages": {"name": TEXT, "category": TEXT},
+    "screens": {"name": TEXT, "category": TEXT},
+    "groups": {"group_id": TEXT},
+    "aliases": {"previous_id": TEXT},
+}
+_EVENT_COLUMNS = {"event": TEXT, "event_text": TEXT}  # tracks and each event's table
+
+
+def standard_columns(table: str) -> dict[str, str]:
+    if table == "users":  # one row per user: no call's ids or times but when it was received
+        return {"id": TEXT, "received_at": TIMESTAMPTZ}
+    return {**COMMON_COLUMNS, **_OWN_COLUMNS.get(table, _EVENT_COLUMNS)}
+
+
+# information_schema's names for what a column may have become (a DBA may change a type).
+_TYPE_NAMES = {
+    "timestamp with time zone": TIMESTAMPTZ,
+    "timestamp without time zone": TIMESTAMPTZ,
+    "date": TIMESTAMPTZ,
+    "bigint": BIGINT,
+    "integer": BIGINT,
+    "smallint": BIGINT,
+    "double precision": DOUBLE,
+    "real": DOUBLE,
+    "numeric": DOUBLE,
+    "boolean": BOOLEAN,
+}
+DISCARDS = "discards"
+
+
+class WarehouseError(Exception):
+    """The warehouse refused or could not be reached: ``message`` is the database's own words,
+    ``hint`` what to check."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def _hint(error: Exception) -> str:
+    state = getattr(getattr(error, "diag", None), "sqlstate", None) or ""
+    text = str(error).lower()
+    if state == "28P01" or "password authentication failed" in text:
+        return "Check the username and password."
+    if state == "3D000":
+        return "The database does not exist: check its name, or create it first."
+    if state == "42501" or "permission denied" in text:
+        return "Grant the user CREATE on the database (it creates one schema per source)."
+    if state == "57014" or "statement timeout" in text:
+        return "The warehouse took too long to answer: check its load, or sync less at a time."
+    if "timeout" in text or "timed out" in text:
+        return "The server did not answer in time: check the host, the port and your firewall."
+    if "refused" in text or "could not connect" in text or "no route" in text:
+        return "Nothing answered at that address: check the host and the port, and that it accepts connections from Segapp."
+    if "ssl" in text:
+        return "Check the SSL mode: the server's TLS setup does not match it."
+    return "Check the connection settings and that the database accepts connections."
+
+
+def connect(options: dict) -> psycopg.Connection:
+    """A connection to the warehouse at the address the egress policy checked (the name is
+    resolved once; a private address is refused unless SEGAPP_EGRESS_ALLOW_PRIVATE)."""
+    host, port = str(options.get("hostname", "")).strip(), int(options.get("port") or 5432)
+    try:
+        target = egress.resolve(egress.Target("postgresql", host.lower(), port, ""))
+    except (egress.EgressRefused, egress.ResolveFailed) as refused:
+        raise WarehouseError(str(refused), "Check the hostname.") from None
+    try:
+        return psycopg.connect(
+            host=host,
+            hostaddr=target.address,
+            port=port,
+            dbname=options.get("database", ""),
+            user=options.get("username", ""),
+            password=options.get("password", ""),
+            sslmode=options.get("sslMode") or "prefer",
+            connect_timeout=settings.WAREHOUSE_CONNECT_TIMEOUT,
+            application_name="segapp",
+            options=f"-c statement_timeout={settings.WAREHOUSE_STATEMENT_TIMEOUT * 1000}",
+        )
+    except psycopg.Error as error:
+        raise WarehouseError(str(error).strip(), _hint(error)) from None
+
+
+def check(options: dict) -> None:
+    """Raises WarehouseError unless Segapp can connect and create schemas (Test connection)."""
+    with connect(options) as conn:
+        try:
+            allowed = conn.execute(
+                "SELECT has_database_privilege(current_user, current_database(), 'CREATE')"
+            ).fetchone()[0]
+        except psycopg.Error as error:
+            raise WarehouseError(str(error).strip(), _hint(error)) from None
+    if not allowed:
+        raise WarehouseError(
+            "The user may not create schemas in this database.",
+            "Grant the user CREATE on the database (it creates one schema per source).",
+        )
+
+
+def failure(error: psycopg.Error) -> WarehouseError:
+    return WarehouseError(str(error).strip(), _hint(error))
+
+
+def existing_columns(conn, schema: str) -> dict[str, dict[str, str]]:
+    """{table: {column: type}} of the schema as the warehouse has it now."""
+    found: dict[str, dict[str, str]] = defaultdict(dict)
+    rows = conn.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns"
+        " WHERE table_schema = %s",
+        [schema],
+    )
+    for table, column, data_type in rows:
+        found[table][column] = _TYPE_NAMES.get(data_type, TEXT)
+    return found
+
+
+@dataclass
+class ChunkResult:
+    inserted: dict = field(default_factory=dict)  # table → rows new in the warehouse
+    discarded: int = 0
+    columns: dict = field(default_factory=dict)  # table → {column: type} after the chunk
+
+
+def _plan_columns(rows: list[Row], known: dict[str, str]) -> dict[str, str]:
+    """Types for the columns these rows bring that the table lacks: the latest value decides
+    (as in Segment), except that integers and decimals together make a decimal column, so no
+    value loses precision."""
+    new: dict[str, str] = {}
+    for row in rows:
+        for name, value in row.values.items():
+            if name in known:
+                continue
+            kind = value_type(value)
+            if {kind, new.get(name)} == {BIGINT, DOUBLE}:
+                kind = DOUBLE
+            new[name] = kind
+    return new
+
+
+def _ensure_table(conn, schema: str, table: str, known: dict | None, new: dict) -> None:
+    target = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    if known is None:
+        columns = new
+        definition = sql.SQL(", ").join(
+            sql.SQL("{} {}{}").format(
+                sql.Identifier(name),
+                sql.SQL(kind),
+                sql.SQL(" PRIMARY KEY" if name == "id" else ""),
+            )
+            for name, kind in columns.items()
+        )
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} ({}, uuid_ts timestamptz DEFAULT now(),"
+                " loaded_at timestamptz DEFAULT now())"
+            ).format(target, definition)
+        )
+        return
+    for name, kind in new.items():
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}").format(
+                target, sql.Identifier(name), sql.SQL(kind)
+            )
+        )
+
+
+def _merge(conn, schema, table, staging, columns: list[str], records: list[tuple]) -> int:
+    """COPY ``records`` into a staging table, then insert those whose id the table lacks (users
+    are updated instead: the newest traits win, a trait not sent keeps its value)."""
+    staging = sql.Identifier(staging)
+    target = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(staging, target))
+    with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, names)) as copy:
+        for record in records:
+            copy.write_row(record)
+    if table == "users":
+        updates = sql.SQL(", ").join(
+            sql.SQL("{0} = COALESCE(EXCLUDED.{0}, {1}.{0})").format(
+                sql.Identifier(name), sql.Identifier("users")
+            )
+            for name in columns
+            if name != "id"
+        )
+        conflict = sql.SQL(
+            "ON CONFLICT (id) DO UPDATE SET {}, uuid_ts = now()"
+            " WHERE EXCLUDED.received_at >= users.received_at OR users.received_at IS NULL"
+        ).format(updates)
+    else:
+        conflict = sql.SQL("ON CONFLICT (id) DO NOTHING")
+    cursor = conn.execute(
+        sql.SQL("INSERT INTO {} AS {} ({}) SELECT {} FROM {} {}").format(
+            target, sql.Identifier(table), names, names, staging, conflict
+        )
+    )
+    return cursor.rowcount
+
+
+def _users(rows: list[Row]) -> list[Row]:
+    """One row per user: the chunk's identify calls merged in order, the newest trait winning."""
+    merged: dict[str, Row] = {}
+    for row in rows:
+        user = merged.setdefault(row.values["id"], Row("users"))
+        # A refused trait is recorded once, from the identify call.
+        user.values.update({k: v for k, v in row.values.items() if v is not None})
+    return list(merged.values())
+
+
+def load_chunk(conn, schema: str, rows: list[Row], known: dict[str, dict[str, str]]) -> ChunkResult:
+    """Writes ``rows`` into ``schema`` (in the caller's transaction); ``known`` is the schema's
+    tables as ``existing_columns`` read them, and is kept up to date."""
+    result = ChunkResult()
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    by_table: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_table[row.table].append(row)
+    if "users" in by_table:
+        by_table["users"] = _users(by_table["users"])
+    discards = []
+    for number, (table, table_rows) in enumerate(by_table.items()):
+        columns = known.get(table)
+        if columns is None:
+            new = {**standard_columns(table), **_plan_columns(table_rows, standard_columns(table))}
+        else:
+            new = _plan_columns(table_rows, columns)
+        if columns is None or new:
+            _ensure_table(conn, schema, table, columns, new)
+            columns = known[table] = {**(columns or {}), **new}
+        names = sorted(set().union(*(row.values for row in table_rows)))
+        records = []
+        for row in table_rows:
+            record = []
+            for name in names:
+                value = row.values.get(name)
+                text = None if value is None else fits(value, columns[name])
+                if value is not None and text is None:
+                    discards.append((row, name, value, refusal(value, columns[name])))
+                record.append(text)
+            records.append(tuple(record))
+            discards.extend((row, name, value, why) for name, value, why in row.refused)
+        staging = f"segapp_staging_{number}"
+        result.inserted[table] = _merge(conn, schema, table, staging, names, records)
+        result.columns[table] = dict(columns)
+    if discards:
+        result.discarded = _discard(conn, schema, known, discards)
+    return result
+
+
+def _discard(conn, schema: str, known: dict, discards: list) -> int:
+    """Values no column could hold, with the reason, in ``discards`` (once per value)."""
+    if DISCARDS not in known:
+        conn.execute(
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {}.discards (id text, table_name text,"
+                " column_name text, column_type text, value text, reason text,"
+                " received_at timestamptz, uuid_ts timestamptz DEFAULT now(),"
+                " PRIMARY KEY (id, table_name, column_name))"
+            ).format(sql.Identifier(schema))
+        )
+        known[DISCARDS] = {}
+    records = {}
+    for row, name, value, why in discards:
+        key = (row.values.get("id") or "", row.table, name)
+        records[key] = (
+            *key,
+            known.get(row.table, {}).get(name, ""),
+            fits(value, TEXT) or repr(value),
+            why,
+            row.values.get("received_at"),
+        )
+    staging = sql.Identifier("segapp_staging_discards")
+    conn.execute(
+        sql.SQL("CREATE TEMP TABLE {} (LIKE {}.discards) ON COMMIT DROP").format(
+            staging, sql.Identifier(schema)
+        )
+    )
+    columns = "id, table_name, column_name, column_type, value, reason, received_at"
+    with conn.cursor().copy(
+        sql.SQL("COPY {} (" + columns + ") FROM STDIN").format(staging)
+    ) as copy:
+        for record in records.values():
+            copy.write_row(record)
+    cursor = conn.execute(
+        sql.SQL(
+            "INSERT INTO {}.discards (" + columns + ") SELECT " + columns + " FROM {}"
+            " ON CONFLICT DO NOTHING"
+        ).format(sql.Identifier(schema), staging)
+    )
+    return cursor.rowcount
