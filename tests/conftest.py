@@ -6,6 +6,7 @@ from django.test import Client
 from segapp.models import Role
 from tests.factories import make_member, make_token, make_user, make_workspace
 from tests.sinks import SINK_HOSTS
+from tests.warehouse_db import reader, warehouse_db  # noqa: F401  (fixtures)
 
 
 @pytest.fixture

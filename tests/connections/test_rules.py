@@ -6,7 +6,7 @@ from catalog.models import MAX_CLOUD_INSTANCES_PER_SOURCE
 from connections import instances
 from connections.models import DestinationInstance
 from segapp.refusal import Refusal
-from tests.factories import make_instance, make_source, make_workspace
+from tests.factories import make_instance, make_source
 
 SOURCE_OF_KIND = {"web": "javascript", "mobile": "ios", "server": "python", "project": "project"}
 
@@ -145,7 +145,9 @@ def test_warehouses_are_not_destination_instances(catalog, workspace):
     """A warehouse belongs to the workspace and loads the sources connected to it; its plan
     rule is tested with the warehouses (tests/warehouses/test_rules.py)."""
     source = make_source(workspace, "javascript")
-    assert "Catalog → Warehouses" in refused("warehouse-not-an-instance", source, "postgres").message
+    assert (
+        "Catalog → Warehouses" in refused("warehouse-not-an-instance", source, "postgres").message
+    )
 
 
 def test_object_cloud_source_sends_to_warehouses_only(catalog, workspace):

@@ -20,7 +20,9 @@ def sync_once(warehouse) -> Sync:
 def send_with_python_client(live_server, source) -> list[dict]:
     client = Client(source.write_keys.get().key, host=live_server.url, max_retries=1)
     sent = [
-        client.identify("u1", {"email": "ada@example.com", "plan": "pro", "address": {"city": "Paris"}}),
+        client.identify(
+            "u1", {"email": "ada@example.com", "plan": "pro", "address": {"city": "Paris"}}
+        ),
         client.track("u1", "Order Completed", {"revenue": 12.5, "orderId": "o-1", "coupon": None}),
         client.track("u1", "Order Completed", {"revenue": 30, "orderId": "o-2", "items": [1, 2]}),
         client.track("u2", "Signed Up", {"plan": "team", "accountType": "Facebook"}),
@@ -35,7 +37,9 @@ def send_with_python_client(live_server, source) -> list[dict]:
     return [message for _, message in sent]
 
 
-def test_official_client_events_land_in_segments_warehouse_schema(live_server, source, warehouse, reader):
+def test_official_client_events_land_in_segments_warehouse_schema(
+    live_server, source, warehouse, reader
+):
     messages = send_with_python_client(live_server, source)
 
     sync = sync_once(warehouse)
@@ -68,7 +72,7 @@ def test_official_client_events_land_in_segments_warehouse_schema(live_server, s
 
     completed = {m["messageId"]: m for m in messages if m.get("event") == "Order Completed"}
     rows = reader.query(
-        'SELECT id, event, event_text, revenue, order_id, items, user_id FROM backend.order_completed'
+        "SELECT id, event, event_text, revenue, order_id, items, user_id FROM backend.order_completed"
     )
     assert {row[0] for row in rows} == set(completed)
     assert {(r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows} == {
@@ -117,4 +121,3 @@ def test_a_chunk_loaded_again_adds_no_row(live_server, source, warehouse, reader
 
     assert replayed.status == SyncStatus.SUCCESS and replayed.rows == 1  # users, re-applied
     assert {t: reader.count("backend", t) for t in reader.tables("backend")} == before
-
