@@ -4,6 +4,7 @@ the counters: a bounded number of queries whatever the number of events."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.urls import reverse
 from django.utils import timezone
 
 from delivery import charts, metrics, overview
@@ -107,21 +108,36 @@ class Step:
 
 @dataclass
 class OverviewRow:
-    instance: object
+    target: overview.Target
     steps: list[Step]  # overview.DESTINATION_STEPS, in order
+
+
+def instance_target(instance, workspace_slug: str, window: Window) -> overview.Target:
+    url = reverse("delivery:event-delivery", args=[workspace_slug, instance.pk])
+    return overview.Target(
+        instance.pk,
+        instance.name,
+        f"{instance.metadata.name} · {instance.get_mode_display()}",
+        f"{url}?window={window.key}",
+        instance.enabled,
+    )
 
 
 def source_overview(source, instances, window: Window) -> dict:
     """The pipeline's steps (``overview.PIPELINE``) for the source, then the destination steps
-    per instance, enabled instances first. Two queries, whatever the instances and traffic."""
+    per instance (and per warehouse it loads into), enabled ones first. Two queries, whatever
+    the instances and traffic."""
+    slug = source.workspace.slug
+    targets = [instance_target(i, slug, window) for i in instances]
+    targets += overview.other_targets(source)
     ingest = overview.ingest_totals(source.pk, window.start, window.end)
     summaries = metrics.summaries(
-        [i.pk for i in instances], window.start, window.end, with_latency=False
+        [t.pk for t in targets], window.start, window.end, with_latency=False
     )
     rows = [
-        OverviewRow(i, [Step(stage, overview.count(stage, {}, summaries[i.pk].totals))
+        OverviewRow(t, [Step(stage, overview.count(stage, {}, summaries[t.pk].totals))
                         for stage in overview.DESTINATION_STEPS])
-        for i in instances
+        for t in targets
     ]  # fmt: skip
     steps = [
         Step(stage, sum(row.steps[overview.DESTINATION_STEPS.index(stage)].count for row in rows))
@@ -134,6 +150,6 @@ def source_overview(source, instances, window: Window) -> dict:
         "windows": list(metrics.WINDOWS),
         "steps": steps,
         "destination_steps": overview.DESTINATION_STEPS,
-        "rows": [row for row in rows if row.instance.enabled],
-        "disabled_rows": [row for row in rows if not row.instance.enabled],
+        "rows": [row for row in rows if row.target.enabled],
+        "disabled_rows": [row for row in rows if not row.target.enabled],
     }

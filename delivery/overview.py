@@ -7,6 +7,7 @@ https://segment.com/docs/connections/delivery-overview/#delivery-overview-steps
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -162,3 +163,29 @@ def ingest_totals(source_id: str, start: datetime, end: datetime) -> dict[str, i
         source_id=source_id, minute__gte=start, minute__lt=end
     ).aggregate(**{column: Sum(column) for column in columns})
     return defaultdict(int, {column: sums[column] or 0 for column in columns})
+
+
+@dataclass(frozen=True)
+class Target:
+    """One row of a source's destination steps: an instance, or something an app above
+    ``delivery`` loads the source's events into (a warehouse), counted under its id."""
+
+    pk: str
+    name: str
+    detail: str
+    url: str
+    enabled: bool
+
+
+# Apps above delivery add their own targets (warehouses): source → targets. They register at
+# start-up, so delivery imports none of them.
+_TARGET_PROVIDERS: list[Callable[[object], list[Target]]] = []
+
+
+def register_targets(provider: Callable[[object], list[Target]]) -> None:
+    if provider not in _TARGET_PROVIDERS:
+        _TARGET_PROVIDERS.append(provider)
+
+
+def other_targets(source) -> list[Target]:
+    return [target for provider in _TARGET_PROVIDERS for target in provider(source)]

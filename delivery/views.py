@@ -145,7 +145,7 @@ def redelivery_progress(request, instance_id):
 def source_overview(request, source_id):
     """Delivery Overview: a source's events from arrival to delivery, per instance."""
     source = get_in_workspace(
-        Source.objects.select_related("metadata"), request.workspace, pk=source_id
+        Source.objects.select_related("metadata", "workspace"), request.workspace, pk=source_id
     )
     window = event_delivery.Window.from_query(request.GET.get("window"))
     instances = list(source.instances.select_related("metadata").order_by("name"))
