@@ -6,6 +6,8 @@ class WarehousesConfig(AppConfig):
     verbose_name = "Warehouses"
 
     def ready(self):
-        from warehouses import audit_types
+        from delivery.overview import register_targets
+        from warehouses import audit_types, overview
 
         audit_types.register()
+        register_targets(overview.targets)
