@@ -31,7 +31,7 @@ def test_secrets_rotate_to_a_new_key(catalog, workspace, keys):
     keys(new, old)
     out = io.StringIO()
     call_command("rotate_encryption_keys", stdout=out)
-    assert "1 destination instance" in out.getvalue()
+    assert "1 destination instances" in out.getvalue()
     keys(new)  # the old key is gone: the secret must still read
     assert DestinationInstance.objects.get(pk=instance.pk).secrets == {"sharedSecret": "rotate-me"}
 

@@ -1,12 +1,16 @@
 """The warehouse rules: one warehouse on Free and Team, any number on Business; only PostgreSQL
 can be loaded; schedules by plan; and the scheduler starting what is due."""
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
 from django.utils import timezone
 
 from catalog.models import DestinationMetadata
+from segapp import crypto
 from segapp.refusal import Refusal
 from tests.factories import make_workspace
 from warehouses import operations, syncs
@@ -108,3 +112,22 @@ def test_a_disabled_warehouse_does_not_sync(source, warehouse, owner):
     refused(
         "warehouse-disabled", operations.sync_now, Warehouse.objects.get(pk=warehouse.pk), owner
     )
+
+
+def test_the_password_is_encrypted_masked_and_rotated(warehouse, warehouse_db, monkeypatch):
+    stored = Warehouse.objects.get(pk=warehouse.pk)
+    assert warehouse_db["password"] not in str(stored.settings)
+    assert stored.masked_settings()["password"] == "••••••••"
+    assert stored.secrets == {"password": warehouse_db["password"]}
+
+    new = Fernet.generate_key().decode()
+    monkeypatch.setenv("SEGAPP_ENCRYPTION_KEYS", new)  # the derived key stays after it
+    crypto._fernet.cache_clear()
+    try:
+        out = io.StringIO()
+        call_command("rotate_encryption_keys", stdout=out)
+        assert "1 warehouses" in out.getvalue()
+        sealed = Warehouse.objects.get(pk=warehouse.pk).encrypted_secrets
+        assert Fernet(new.encode()).decrypt(sealed.encode())
+    finally:
+        crypto._fernet.cache_clear()
