@@ -3,6 +3,7 @@ schema: the right tables, columns and counts; once each, whatever is re-run."""
 
 from segment.analytics import Client
 
+from connections.transformations import create_transformation
 from warehouses import syncs
 from warehouses.models import ConnectedSource, Sync, SyncStatus, SyncTrigger
 
@@ -121,3 +122,18 @@ def test_a_chunk_loaded_again_adds_no_row(live_server, source, warehouse, reader
 
     assert replayed.status == SyncStatus.SUCCESS and replayed.rows == 1  # users, re-applied
     assert {t: reader.count("backend", t) for t in reader.tables("backend")} == before
+
+
+def test_source_transformations_apply_as_for_destinations(live_server, source, warehouse, reader):
+    create_transformation(source, None, {
+        "name": "Rename sign-ups", "target": "track", "event_name": "Signed Up",
+        "new_event_name": "Account Created", "renames": {"accountType": "account_kind"},
+    })  # fmt: skip
+    send_with_python_client(live_server, source)
+
+    sync_once(warehouse)
+
+    assert "signed_up" not in reader.tables("backend")
+    assert reader.query("SELECT event_text, plan, account_kind FROM backend.account_created") == [
+        ("Account Created", "team", "Facebook")
+    ]
