@@ -41,6 +41,7 @@ def navigation(request):
         "my_memberships": memberships,
         "workspace": getattr(request, "workspace", None),
         "membership": getattr(request, "membership", None),
+        "can_change": getattr(request, "can_change", False),
         "role_choices": Role.choices,
         "nav_section": nav_section(request),
     }
