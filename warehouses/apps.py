@@ -6,6 +6,8 @@ class WarehousesConfig(AppConfig):
     verbose_name = "Warehouses"
 
     def ready(self):
-        from warehouses import audit_types
+        from catalog.views import register_offer
+        from warehouses import audit_types, views
 
         audit_types.register()
+        register_offer("warehouses", views.catalog_offer)
