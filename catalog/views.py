@@ -1,6 +1,8 @@
-"""Catalog pages: Destinations and Sources tabs with search and category filter, entry pages, logos."""
+"""Catalog pages: Destinations, Warehouses and Sources tabs with search and category filter, entry
+pages, logos."""
 
 import hashlib
+from collections.abc import Callable
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
@@ -10,30 +12,49 @@ from django.urls import reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from catalog.models import DestinationMetadata, SourceMetadata
+from catalog.models import CatalogEntry, DestinationKind, DestinationMetadata, SourceMetadata
 from segapp.access import workspace_view
 from segapp.navigation import safe_next, with_next
 from segapp.ordering import natural_sorted
 
-TABS = {"destinations": DestinationMetadata, "sources": SourceMetadata}
+# Each tab's entries. Warehouses have their own tab and leave the Destinations one, as in
+# Segment's catalog; Data Lakes stay a destination.
+TABS = {
+    "destinations": lambda: DestinationMetadata.objects.exclude(kind=DestinationKind.WAREHOUSE),
+    "warehouses": lambda: DestinationMetadata.objects.filter(kind=DestinationKind.WAREHOUSE),
+    "sources": lambda: SourceMetadata.objects.all(),
+}
 LIST_FIELDS = ("id", "slug", "name", "description", "categories")
-# A destination tile also says when Segapp cannot send to the entry in cloud mode.
-TILE_FIELDS = {"destinations": (*LIST_FIELDS, "connection_modes", "cloud_delivery")}
+# A destination or warehouse tile also says when Segapp cannot send to (or load into) the entry.
+TILE_FIELDS = {
+    "destinations": (*LIST_FIELDS, "connection_modes", "cloud_delivery"),
+    "warehouses": (*LIST_FIELDS, "connection_modes", "cloud_delivery"),
+}
+# What an entry page's Configure offers, for the tabs whose flow belongs to an app built on the
+# catalog: ``offer(request, entry)`` gives ``configure_url``, and ``refusal`` with ``see_also``
+# ((text, url) links) when the workspace may not add it. The app registers it at start-up
+# (``register_offer``), since the catalog imports none of the apps that read it.
+Offer = Callable[[object, CatalogEntry], dict]
+OFFERS: dict[str, Offer] = {}
 
 
-def _model(tab: str):
+def register_offer(tab: str, offer: Offer) -> None:
+    OFFERS[tab] = offer
+
+
+def _entries(tab: str):
     if tab not in TABS:
         raise Http404("No such catalog tab")
-    return TABS[tab]
+    return TABS[tab]()
 
 
 def catalog_results_context(request, tab: str, entry_route: tuple[str, str] | None = None) -> dict:
     """A tab's entries narrowed by ``q`` and ``category``, and the route that opens one entry
     (the catalog's own entry page, or another flow's, e.g. Add Destination from a source)."""
-    model = _model(tab)
+    tab_entries = _entries(tab)
     query = request.GET.get("q", "").strip()
     category = request.GET.get("category", "").strip()
-    entries = model.objects.only(*TILE_FIELDS.get(tab, LIST_FIELDS))
+    entries = tab_entries.only(*TILE_FIELDS.get(tab, LIST_FIELDS))
     if query:
         entries = entries.filter(search_text__contains=query.lower())
     if category:
@@ -42,7 +63,7 @@ def catalog_results_context(request, tab: str, entry_route: tuple[str, str] | No
     def categories():
         # Every category appears in some entry's list; one query over that column builds the filter.
         return sorted(
-            {c for cats in model.objects.values_list("categories", flat=True) for c in cats}
+            {c for cats in tab_entries.values_list("categories", flat=True) for c in cats}
         )
 
     route_name, route_arg = entry_route or ("catalog:entry", tab)
@@ -76,23 +97,28 @@ def catalog_list(request, tab):
     return render_catalog(request, "catalog/catalog.html", catalog_results_context(request, tab))
 
 
+def _offer(request, tab: str, entry) -> dict:
+    if tab in OFFERS:
+        return OFFERS[tab](request, entry)
+    flow = "instance-confirm-source" if tab == "destinations" else "source-create"
+    return {
+        "configure_url": reverse(f"connections:{flow}", args=[request.workspace.slug, entry.slug])
+    }
+
+
 @workspace_view()
 def catalog_entry(request, tab, slug):
-    entry = _model(tab).objects.filter(slug=slug).first()
+    entry = _entries(tab).filter(slug=slug).first()
     if entry is None:
         raise Http404("No such catalog entry")
     next_url = safe_next(request, "")
-    if tab == "destinations":
-        configure_url = reverse(
-            "connections:instance-confirm-source", args=[request.workspace.slug, slug]
-        )
-    else:
-        configure_url = reverse("connections:source-create", args=[request.workspace.slug, slug])
+    offer = _offer(request, tab, entry)
     catalog_url = reverse("catalog:catalog", args=[request.workspace.slug, tab])
     context = {
+        **offer,
         "tab": tab,
         "entry": entry,
-        "configure_url": with_next(configure_url, next_url),
+        "configure_url": with_next(offer["configure_url"], next_url),
         "back_url": with_next(catalog_url, next_url),
     }
     return render(request, f"catalog/{tab[:-1]}_entry.html", context)

@@ -35,6 +35,8 @@ def workspace_view(change: Role = Role.MEMBER, view: Role = Role.READ_ONLY):
                 )
             request.workspace = membership.workspace
             request.membership = membership
+            # Pages offer write controls only to whom this view lets change things.
+            request.can_change = membership.allows(change)
             if request.session.get("workspace_id") != membership.workspace_id:
                 request.session["workspace_id"] = membership.workspace_id
             return view_func(request, *args, **kwargs)

@@ -13,6 +13,7 @@ NAV_SECTIONS = {
     "catalog:entry": "catalog",
     "connections:instance-list": "destinations",
     "connections:instance-confirm-source": "catalog",
+    "warehouses:create": "catalog",
 }
 INSTANCE_KWARG = "instance_id"
 
@@ -23,6 +24,8 @@ def nav_section(request) -> str:
         return ""
     if section := NAV_SECTIONS.get(match.view_name):
         return section
+    if match.namespace == "warehouses":
+        return "warehouses"
     if match.namespace in ("connections", "delivery"):
         return "destinations" if INSTANCE_KWARG in match.kwargs else "sources"
     return ""
@@ -41,6 +44,7 @@ def navigation(request):
         "my_memberships": memberships,
         "workspace": getattr(request, "workspace", None),
         "membership": getattr(request, "membership", None),
+        "can_change": getattr(request, "can_change", False),
         "role_choices": Role.choices,
         "nav_section": nav_section(request),
     }

@@ -87,9 +87,11 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
 
     from django.test import Client
 
+    from catalog.models import DestinationMetadata
     from connections import filters, instances, sources, transformations
     from delivery import deliveries, routing
     from delivery.models import DeliveryJob, IngestBatch, JobState
+    from warehouses import operations as warehouse_operations
 
     workspace = make_workspace(owner, name)
     source = make_source(workspace, "javascript", name=f"{name} site")
@@ -108,6 +110,12 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
     )
     member = make_member(workspace, Role.MEMBER)
     token, _ = make_token(workspace, Role.MEMBER)
+    warehouse = warehouse_operations.create_warehouse(
+        workspace, DestinationMetadata.objects.get(slug="postgres"), None,
+        settings={"hostname": "127.0.0.1", "port": 9, "database": "nowhere",
+                  "username": "segapp", "password": "unused", "sslMode": "disable"},
+    )  # fmt: skip
+    warehouse_operations.connect_source(warehouse, source, None)
 
     basic = base64.b64encode(f"{write_key.key}:".encode()).decode()
     event = {"type": "track", "event": "Paid", "userId": "u1", "messageId": f"{name}-1"}
@@ -131,4 +139,5 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
         "membership": Membership.objects.get(workspace=workspace, user=member),
         "token": token,
         "dead_letter": job,
+        "warehouse": warehouse,
     }

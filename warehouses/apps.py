@@ -6,8 +6,10 @@ class WarehousesConfig(AppConfig):
     verbose_name = "Warehouses"
 
     def ready(self):
+        from catalog.views import register_offer
         from delivery.overview import register_targets
-        from warehouses import audit_types, overview
+        from warehouses import audit_types, overview, views
 
         audit_types.register()
+        register_offer("warehouses", views.catalog_offer)
         register_targets(overview.targets)

@@ -42,6 +42,13 @@ def test_connection(metadata: DestinationMetadata, submitted: dict, stored_secre
     postgres.check({**plain, **secrets})
 
 
+def refuse_new_warehouse(workspace: Workspace, metadata: DestinationMetadata) -> Refusal | None:
+    """Whether the workspace may add a warehouse of ``metadata`` now: the console asks before it
+    offers Configure, and ``create_warehouse`` asks again under the workspace's lock."""
+    existing = Warehouse.objects.filter(workspace=workspace).count()
+    return rules.refuse_new_warehouse(metadata, workspace.plan, existing)
+
+
 @transaction.atomic
 def create_warehouse(
     workspace: Workspace,
@@ -53,8 +60,7 @@ def create_warehouse(
     enabled: bool = True,
 ) -> Warehouse:
     workspace = Workspace.objects.select_for_update().get(pk=workspace.pk)
-    existing = Warehouse.objects.filter(workspace=workspace).count()
-    if refusal := rules.refuse_new_warehouse(metadata, workspace.plan, existing):
+    if refusal := refuse_new_warehouse(workspace, metadata):
         raise refusal
     plain, secrets = clean(metadata, settings, {})
     warehouse = Warehouse(

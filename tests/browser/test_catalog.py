@@ -28,8 +28,12 @@ def test_search_narrows_as_you_type_and_the_url_follows(catalog_page):
 
 def test_category_filter_and_tab_switch(catalog_page):
     page = catalog_page
-    page.get_by_label("Category").select_option("Warehouses")
+    page.get_by_label("Category").select_option("Referrals")
+    expect(cards(page)).to_have_text(["Ambassador", "Extole Platform", "Talkable"])
+    tabs = page.get_by_role("navigation", name="Catalog tabs")
+    tabs.get_by_role("link", name="Warehouses").click()
     expect(cards(page)).to_have_text(["BigQuery", "Postgres", "Redshift", "Snowflake"])
+    expect(page.get_by_text("Not available yet")).to_have_count(3)
     page.get_by_role("navigation", name="Catalog tabs").get_by_role("link", name="Sources").click()
     expect(
         page.get_by_role("navigation", name="Catalog tabs").get_by_role("link", name="Sources")

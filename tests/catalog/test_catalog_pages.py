@@ -28,9 +28,23 @@ def test_search_and_category_narrow_the_list(catalog, owner_client, workspace):
     everything = names(owner_client.get(url))
     narrowed = names(owner_client.get(url, {"q": "ampl"}))
     assert set(narrowed) == {n for n in everything if "ampl" in n.lower()} and narrowed
-    warehouses = names(owner_client.get(url, {"category": "Warehouses"}))
-    assert set(warehouses) == {"BigQuery", "Postgres", "Redshift", "Snowflake"}
+    referrals = names(owner_client.get(url, {"category": "Referrals"}))
+    assert set(referrals) == {"Ambassador", "Extole Platform", "Talkable"}
     assert names(owner_client.get(url, {"q": "zzzz-nothing"})) == []
+
+
+def test_warehouses_have_their_own_tab_and_leave_destinations(catalog, owner_client, workspace):
+    base = f"/w/{workspace.slug}/catalog"
+    warehouses = owner_client.get(f"{base}/warehouses/")
+    assert names(warehouses) == ["BigQuery", "Postgres", "Redshift", "Snowflake"]
+    assert "4 warehouses" in warehouses.content.decode()
+    assert warehouses.content.decode().count("Not available yet") == 3
+    destinations = names(owner_client.get(f"{base}/destinations/"))
+    assert "Postgres" not in destinations and "BigQuery" not in destinations
+    assert "Data Lakes" in destinations
+    assert owner_client.get(f"{base}/destinations/postgres/").status_code == 404
+    entry = owner_client.get(f"{base}/warehouses/postgres/").content.decode()
+    assert f'href="/w/{workspace.slug}/warehouses/new/postgres/"' in entry
 
 
 def test_htmx_search_returns_the_results_fragment_only(catalog, owner_client, workspace):

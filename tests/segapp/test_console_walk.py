@@ -25,9 +25,15 @@ OBJECT_PARAMETERS = {
     "job_id": ("dead_letter", "pk"),
     "membership_id": ("membership", "pk"),
     "token_id": ("token", "pk"),
+    "warehouse_id": ("warehouse", "pk"),
 }
 # Catalog entries every workspace shares: not A's data.
-CATALOG_PARAMETERS = {"catalog_slug": "javascript", "slug": "webhooks", "tab": "destinations"}
+CATALOG_PARAMETERS = {
+    "catalog_slug": "javascript",
+    "slug": "webhooks",
+    "tab": "destinations",
+    "entry_slug": "postgres",
+}
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 CHANGES = METHODS[1:]
@@ -37,6 +43,7 @@ FORM = {
     "name": "Taken over", "slug": "taken-over", "description": "Taken over", "title": "Taken over",
     "role": "owner", "plan": "business", "enabled": "on", "mode": "cloud",
     "condition": "event = 'x'", "target": "track", "drops": "email", "sample_event": "{}",
+    "every_minutes": "60", "timezone": "UTC", "collection": "tracks", "action": "save",
 }  # fmt: skip
 REFUSED = {403, 404, 405}
 ROUTES = workspace_routes()
