@@ -223,7 +223,7 @@ def test_rotating_keys_re_encrypts_the_versions(catalog, workspace, owner, monke
         use(new, old)
         out = io.StringIO()
         call_command("rotate_encryption_keys", stdout=out)
-        assert "1 destination instance(s) and 2 settings version(s)" in out.getvalue()
+        assert "1 destination instances, 2 settings versions" in out.getvalue()
         use(new)  # the old key is gone: every version's secrets must still read
         assert [v.secrets for v in versions(hook)] == [
             {"sharedSecret": FIRST_SECRET},
