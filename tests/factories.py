@@ -87,9 +87,12 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
 
     from django.test import Client
 
+    from catalog.models import DestinationMetadata
     from connections import filters, instances, sources, transformations
     from delivery import deliveries, routing
     from delivery.models import DeliveryJob, IngestBatch, JobState
+    from warehouses import operations as warehouse_operations
+    from warehouses import syncs
 
     workspace = make_workspace(owner, name)
     source = make_source(workspace, "javascript", name=f"{name} site")
@@ -120,6 +123,16 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
     deliveries.deliver_job(job_id)
     job = DeliveryJob.objects.get(pk=job_id)
     assert job.state == JobState.DEAD_LETTERED, (job.state, job.last_error)
+
+    # A warehouse on the same closed port: its connected source's sync failed, with the reason.
+    warehouse = warehouse_operations.create_warehouse(
+        workspace, DestinationMetadata.objects.get(slug="postgres"), None,
+        settings={"hostname": "127.0.0.1", "port": 9, "database": "analytics",
+                  "username": "loader", "password": "s3cr3t-db", "sslMode": "disable"},
+    )  # fmt: skip
+    warehouse_operations.connect_source(warehouse, source, None)
+    ((sync, _),) = warehouse_operations.sync_now(warehouse, None)
+    syncs.run(sync.pk)
     return {
         "workspace": workspace,
         "source": source,
@@ -131,4 +144,6 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
         "membership": Membership.objects.get(workspace=workspace, user=member),
         "token": token,
         "dead_letter": job,
+        "warehouse": warehouse,
+        "sync": sync,
     }

@@ -10,6 +10,7 @@ from connections.models import (
 )
 from delivery.models import DeliveryJob, RedeliveryRun
 from segapp.models import ApiToken, AuditEntry, Membership, WorkerPing, Workspace
+from warehouses.models import Collection, ConnectedSource, Sync, Warehouse
 
 
 def _rows(queryset, *, leave_out=()) -> list[dict]:
@@ -35,5 +36,9 @@ def workspace_rows(workspace) -> dict[str, list[dict]]:
         "deliveries": _rows(DeliveryJob.objects.filter(instance_id__in=instance_ids)),
         "redeliveries": _rows(RedeliveryRun.objects.filter(instance_id__in=instance_ids)),
         "worker_pings": _rows(WorkerPing.objects.filter(workspace=workspace)),
+        "warehouses": _rows(Warehouse.objects.filter(workspace=workspace)),
+        "warehouse_sources": _rows(ConnectedSource.objects.filter(warehouse__workspace=workspace)),
+        "collections": _rows(Collection.objects.filter(warehouse__workspace=workspace)),
+        "syncs": _rows(Sync.objects.filter(warehouse__workspace=workspace)),
         "audit": _rows(AuditEntry.objects.filter(workspace=workspace)),
     }
