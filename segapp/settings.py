@@ -248,6 +248,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Status sets that several answers share, named once (warehouses' connection tests and
+    # selective sync).
+    "ENUM_NAME_OVERRIDES": {
+        "ConnectionStateEnum": ["CONNECTED", "FAILED"],
+        "ConnectionAddedEnum": ["CONNECTED"],
+        "SelectiveSyncStatusEnum": ["UPDATED", "UNCHANGED"],
+        "StatusEnum": ["SUCCESS"],
+    },
 }
 
 # Celery. The database is the source of truth; the broker only says "there is work".

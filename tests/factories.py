@@ -92,6 +92,7 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
     from delivery import deliveries, routing
     from delivery.models import DeliveryJob, IngestBatch, JobState
     from warehouses import operations as warehouse_operations
+    from warehouses import syncs
 
     workspace = make_workspace(owner, name)
     source = make_source(workspace, "javascript", name=f"{name} site")
@@ -128,6 +129,16 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
     deliveries.deliver_job(job_id)
     job = DeliveryJob.objects.get(pk=job_id)
     assert job.state == JobState.DEAD_LETTERED, (job.state, job.last_error)
+
+    # A warehouse on the same closed port: its connected source's sync failed, with the reason.
+    warehouse = warehouse_operations.create_warehouse(
+        workspace, DestinationMetadata.objects.get(slug="postgres"), None,
+        settings={"hostname": "127.0.0.1", "port": 9, "database": "analytics",
+                  "username": "loader", "password": "s3cr3t-db", "sslMode": "disable"},
+    )  # fmt: skip
+    warehouse_operations.connect_source(warehouse, source, None)
+    ((sync, _),) = warehouse_operations.sync_now(warehouse, None)
+    syncs.run(sync.pk)
     return {
         "workspace": workspace,
         "source": source,
@@ -140,4 +151,5 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
         "token": token,
         "dead_letter": job,
         "warehouse": warehouse,
+        "sync": sync,
     }

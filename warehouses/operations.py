@@ -37,7 +37,10 @@ def clean(
 
 
 def test_connection(metadata: DestinationMetadata, submitted: dict, stored_secrets=None) -> None:
-    """Raises SettingsInvalid or postgres.WarehouseError unless the settings connect."""
+    """Raises SettingsInvalid or postgres.WarehouseError unless the settings connect; a Refusal
+    for an entry Segapp cannot load (not a warehouse, or not available yet)."""
+    if refusal := rules.refuse_unloadable(metadata):
+        raise refusal
     plain, secrets = clean(metadata, submitted, stored_secrets or {})
     postgres.check({**plain, **secrets})
 

@@ -15,8 +15,8 @@ MIN_INTERVAL = 5
 MAX_INTERVAL = 24 * 60
 
 
-def refuse_new_warehouse(metadata: DestinationMetadata, plan: str, existing: int) -> Refusal | None:
-    """May a workspace on ``plan`` that has ``existing`` warehouses add one of ``metadata``?"""
+def refuse_unloadable(metadata: DestinationMetadata) -> Refusal | None:
+    """Can Segapp connect to and load a warehouse of ``metadata`` at all?"""
     if metadata.kind != DestinationKind.WAREHOUSE:
         return Refusal(
             f"{metadata.name} is not a warehouse.", rule="not-a-warehouse", field="metadataId"
@@ -27,6 +27,13 @@ def refuse_new_warehouse(metadata: DestinationMetadata, plan: str, existing: int
             rule="warehouse-not-available",
             field="metadataId",
         )
+    return None
+
+
+def refuse_new_warehouse(metadata: DestinationMetadata, plan: str, existing: int) -> Refusal | None:
+    """May a workspace on ``plan`` that has ``existing`` warehouses add one of ``metadata``?"""
+    if refusal := refuse_unloadable(metadata):
+        return refusal
     if plan in ONE_WAREHOUSE_PLANS and existing:
         return Refusal(
             "Free and Team workspaces connect one warehouse; upgrade to Business for more.",

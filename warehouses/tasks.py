@@ -1,6 +1,9 @@
 """Celery tasks of the warehouses app: each takes ids and calls one domain function."""
 
+from functools import partial
+
 from celery import shared_task
+from django.db import transaction
 
 from delivery.tasks import publish
 from segapp import sweeps
@@ -30,3 +33,8 @@ def start_due_syncs() -> None:
     for sync_id in syncs.stalled():
         syncs.requeued(sync_id)
         publish(run_sync, sync_id)
+
+
+def queue_sync(sync_id: str) -> None:
+    """Sends a new sync's task once its row is committed (Sync now, from any surface)."""
+    transaction.on_commit(partial(publish, run_sync, sync_id))

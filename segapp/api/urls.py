@@ -22,6 +22,9 @@ from delivery.api.previews import preview_destination_filter
 from segapp.api.audit_events import AuditEventViewSet
 from segapp.api.workspace import get_workspace
 from segapp.csp import csp_allow
+from warehouses.api.selective_sync import SelectiveSyncViewSet
+from warehouses.api.syncs import WarehouseSyncViewSet
+from warehouses.api.warehouses import SourceWarehousesViewSet, WarehouseViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("catalog/destinations", DestinationCatalogViewSet, basename="catalog-destination")
@@ -30,6 +33,7 @@ router.register("catalog/warehouses", WarehouseCatalogViewSet, basename="catalog
 router.register("sources", SourceViewSet, basename="source")
 router.register("destinations", DestinationViewSet, basename="destination")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("warehouses", WarehouseViewSet, basename="warehouse")
 
 app_name = "api"
 urlpatterns = [
@@ -76,6 +80,36 @@ urlpatterns = [
         "events/volume",
         EventsVolumeViewSet.as_view({"get": "events_volume"}),
         name="events-volume",
+    ),
+    path(
+        "sources/<str:sourceId>/connected-warehouses",
+        SourceWarehousesViewSet.as_view({"get": "connected_warehouses"}),
+        name="source-connected-warehouses",
+    ),
+    path(
+        "warehouses/<str:warehouseId>/syncs",
+        WarehouseSyncViewSet.as_view({"get": "list_syncs", "post": "sync_now"}),
+        name="warehouse-syncs",
+    ),
+    path(
+        "warehouses/<str:warehouseId>/connected-sources/<str:sourceId>/syncs",
+        WarehouseSyncViewSet.as_view({"get": "list_source_syncs"}),
+        name="warehouse-source-syncs",
+    ),
+    path(
+        "warehouses/<str:warehouseId>/advanced-sync-schedule",
+        WarehouseSyncViewSet.as_view({"get": "get_schedule", "put": "replace_schedule"}),
+        name="warehouse-advanced-sync-schedule",
+    ),
+    path(
+        "warehouses/<str:warehouseId>/selective-sync",
+        SelectiveSyncViewSet.as_view({"patch": "update_selective_sync"}),
+        name="warehouse-selective-sync",
+    ),
+    path(
+        "warehouses/<str:warehouseId>/connected-sources/<str:sourceId>/selective-syncs",
+        SelectiveSyncViewSet.as_view({"get": "list_selective_syncs"}),
+        name="warehouse-selective-syncs",
     ),
     *router.urls,
 ]

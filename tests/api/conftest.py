@@ -6,6 +6,7 @@ import subprocess
 import pytest
 from django.test import Client
 
+from catalog.models import DestinationMetadata
 from segapp.models import Role
 from tests.factories import make_instance, make_source, make_token, make_workspace
 from tests.processes import REPO
@@ -70,6 +71,12 @@ def source(catalog, workspace):
 @pytest.fixture
 def instance(source):
     return make_instance(source, "webhooks", name="Hook", settings={"sharedSecret": "s3cr3t-hook"})
+
+
+@pytest.fixture
+def postgres(catalog):
+    """The warehouse catalog entry Segapp loads."""
+    return DestinationMetadata.objects.get(slug="postgres")
 
 
 @pytest.fixture

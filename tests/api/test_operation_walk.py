@@ -27,6 +27,7 @@ OBJECT_PARAMETERS = {
     "destinationConfigId": ("instance", "pk"),
     "filterId": ("filter", "pk"),
     "writeKey": ("write_key", "key"),
+    "warehouseId": ("warehouse", "pk"),
 }
 
 
@@ -134,7 +135,7 @@ def b_owner_cases():
 
 
 def a_ids(a: dict) -> list[str]:
-    keys = ["workspace", "source", "instance", "filter", "transformation", "token"]
+    keys = ["workspace", "source", "instance", "filter", "transformation", "token", "warehouse"]
     return [a[key].pk for key in keys] + [a["write_key"].key]
 
 

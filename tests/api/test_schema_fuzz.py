@@ -34,6 +34,14 @@ def connection_kept_across_requests():
         signal.connect(close_old_connections)
 
 
+# The catalog entry a body's ``metadataId`` names, by path (a destination's elsewhere).
+CATALOG_ENTRIES = {
+    "/api/sources": (SourceMetadata, "javascript"),
+    "/api/warehouses": (DestinationMetadata, "postgres"),
+    "/api/warehouses/validation": (DestinationMetadata, "postgres"),
+}
+
+
 def real_ids(workspace: dict) -> dict:
     """Path and query parameters → the workspace's own objects (a catalog id stays generated)."""
     return {
@@ -44,6 +52,7 @@ def real_ids(workspace: dict) -> dict:
         "destinationConfigId": workspace["instance"].pk,
         "filterId": workspace["filter"].pk,
         "writeKey": workspace["write_key"].key,
+        "warehouseId": workspace["warehouse"].pk,
     }
 
 
@@ -57,8 +66,7 @@ def with_real_ids(case, workspace: dict) -> None:
         if "sourceId" in case.body:
             case.body["sourceId"] = ids["sourceId"]
         if "metadataId" in case.body:
-            catalog = SourceMetadata if case.path == "/api/sources" else DestinationMetadata
-            slug = "javascript" if catalog is SourceMetadata else "webhooks"
+            catalog, slug = CATALOG_ENTRIES.get(case.path, (DestinationMetadata, "webhooks"))
             case.body["metadataId"] = catalog.objects.get(slug=slug).pk
 
 
