@@ -111,13 +111,6 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
     )
     member = make_member(workspace, Role.MEMBER)
     token, _ = make_token(workspace, Role.MEMBER)
-    warehouse = warehouse_operations.create_warehouse(
-        workspace, DestinationMetadata.objects.get(slug="postgres"), None,
-        settings={"hostname": "127.0.0.1", "port": 9, "database": "nowhere",
-                  "username": "segapp", "password": "unused", "sslMode": "disable"},
-    )  # fmt: skip
-    warehouse_operations.connect_source(warehouse, source, None)
-
     basic = base64.b64encode(f"{write_key.key}:".encode()).decode()
     event = {"type": "track", "event": "Paid", "userId": "u1", "messageId": f"{name}-1"}
     response = Client().post("/v1/track", event, "application/json",

@@ -40,9 +40,5 @@ def workspace_rows(workspace) -> dict[str, list[dict]]:
         "collections": _rows(Collection.objects.filter(warehouse__workspace=workspace)),
         "syncs": _rows(Sync.objects.filter(warehouse__workspace=workspace)),
         "worker_pings": _rows(WorkerPing.objects.filter(workspace=workspace)),
-        "warehouses": _rows(Warehouse.objects.filter(workspace=workspace)),
-        "warehouse_sources": _rows(ConnectedSource.objects.filter(warehouse__workspace=workspace)),
-        "collections": _rows(Collection.objects.filter(warehouse__workspace=workspace)),
-        "syncs": _rows(Sync.objects.filter(warehouse__workspace=workspace)),
         "audit": _rows(AuditEntry.objects.filter(workspace=workspace)),
     }
