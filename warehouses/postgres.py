@@ -7,6 +7,7 @@ caller commits it, and only then moves the high-water mark, so a crash loads not
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import psycopg
 from django.conf import settings
@@ -20,6 +21,7 @@ from warehouses.rows import (
     TEXT,
     TIMESTAMPTZ,
     Row,
+    column_texts,
     fits,
     refusal,
     value_type,
@@ -166,17 +168,30 @@ class ChunkResult:
 def _plan_columns(rows: list[Row], known: dict[str, str]) -> dict[str, str]:
     """Types for the columns these rows bring that the table lacks: the latest value decides
     (as in Segment), except that integers and decimals together make a decimal column, so no
-    value loses precision."""
-    new: dict[str, str] = {}
+    value loses precision. Columns come in the order they first appear."""
+    order: dict[str, None] = {}
     for row in rows:
+        order.update(dict.fromkeys(row.values))
+    new = [name for name in order if name not in known]
+    # From the latest row back, each column's type is settled by its first value that is not an
+    # integer (a decimal after integers makes them decimal); only integers make an integer.
+    decided: dict[str, str] = {}
+    integers: set[str] = set()
+    for row in reversed(rows):
+        if len(decided) == len(new):
+            break
         for name, value in row.values.items():
-            if name in known:
+            if name in decided or name in known:
                 continue
             kind = value_type(value)
-            if {kind, new.get(name)} == {BIGINT, DOUBLE}:
-                kind = DOUBLE
-            new[name] = kind
-    return new
+            if name in integers:
+                if kind != BIGINT:
+                    decided[name] = DOUBLE if kind == DOUBLE else BIGINT
+            elif kind == BIGINT:
+                integers.add(name)
+            else:
+                decided[name] = kind
+    return {name: decided.get(name, BIGINT) for name in new}
 
 
 def _ensure_table(conn, schema: str, table: str, known: dict | None, new: dict) -> None:
@@ -269,16 +284,21 @@ def load_chunk(conn, schema: str, rows: list[Row], known: dict[str, dict[str, st
             _ensure_table(conn, schema, table, columns, new)
             columns = known[table] = {**(columns or {}), **new}
         names = sorted(set().union(*(row.values for row in table_rows)))
-        records = []
-        for row in table_rows:
-            record = []
-            for name in names:
-                value = row.values.get(name)
-                text = None if value is None else fits(value, columns[name])
-                if value is not None and text is None:
-                    discards.append((row, name, value, refusal(value, columns[name])))
-                record.append(text)
-            records.append(tuple(record))
+        # Column by column: one type check per column, not per value.
+        texts, unfit = [], defaultdict(list)  # row index → its values no column could hold
+        dicts = [row.values for row in table_rows]
+        for name in names:
+            values = list(map(dict.get, dicts, repeat(name)))
+            column = column_texts(values, columns[name])
+            if column is not values and column.count(None) != values.count(None):
+                for i, (value, text) in enumerate(zip(values, column, strict=True)):
+                    if text is None and value is not None:
+                        why = refusal(value, columns[name])
+                        unfit[i].append((table_rows[i], name, value, why))
+            texts.append(column)
+        records = list(zip(*texts, strict=True))
+        for i, row in enumerate(table_rows):
+            discards.extend(unfit.get(i, ()))
             discards.extend((row, name, value, why) for name, value, why in row.refused)
         staging = f"segapp_staging_{number}"
         result.inserted[table] = _merge(conn, schema, table, staging, names, records)

@@ -9,6 +9,8 @@ as JSON text, and every name is snake_case (``warehouses.naming``).
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import NoneType
 
 import orjson
 
@@ -59,17 +61,32 @@ def value_type(value) -> str:
 
 def fits(value, column_type: str) -> str | None:
     """The value as COPY text for a column of ``column_type``, or None when it does not fit."""
-    kind = value_type(value)
     if column_type == TEXT:
         if isinstance(value, bool):
             return "true" if value else "false"
         text = value if isinstance(value, str) else orjson.dumps(value).decode()
         return None if "\x00" in text else text
+    kind = value_type(value)
     if kind == column_type:
         return ("t" if value else "f") if kind == BOOLEAN else str(value)
     if column_type == DOUBLE and kind == BIGINT:
         return str(value)
     return None
+
+
+def column_texts(values: list, column_type: str) -> list:
+    """``fits`` for each of a column's values (None stays None). A chunk has hundreds of
+    thousands of values, and nearly all are strings that go in as they are: a text column whose
+    strings hold no NUL, a timestamp column whose strings are all timestamps. Those are checked
+    a column at a time, the rest a value at a time."""
+    kinds = set(map(type, values))
+    if column_type in (TEXT, TIMESTAMPTZ) and kinds <= {str, NoneType}:
+        given = [v for v in values if v is not None] if NoneType in kinds else values
+        if column_type == TEXT and "\x00" not in "".join(given):
+            return values
+        if column_type == TIMESTAMPTZ and all(map(_ISO_TIMESTAMP.fullmatch, given)):
+            return values
+    return [None if v is None else fits(v, column_type) for v in values]
 
 
 def refusal(value, column_type: str) -> str:
@@ -87,18 +104,24 @@ class Row:
     refused: list = field(default_factory=list)
 
 
-def _flatten(prefix: tuple, value, into: dict) -> None:
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            _flatten((*prefix, str(key)), inner, into)
-        return
-    if value is None:
-        return
-    if isinstance(value, list):
-        value = orjson.dumps(value).decode()
-    name = column_name(*prefix)
-    if name:
-        into[name] = value
+def _flatten(prefix: tuple, values: dict, into: dict) -> None:
+    for key, value in values.items():
+        if value is None:
+            continue
+        path = (*prefix, str(key))
+        if isinstance(value, dict):
+            _flatten(path, value, into)
+            continue
+        if isinstance(value, list):
+            value = orjson.dumps(value).decode()
+        if name := _column(path):
+            into[name] = value
+
+
+# Every message of a source repeats the same few hundred paths: each is named once.
+@lru_cache(maxsize=65_536)
+def _column(path: tuple) -> str:
+    return column_name(*path)
 
 
 def _custom(row: Row, values) -> None:
@@ -128,10 +151,12 @@ def _common(message: dict, table: str) -> Row:
     for column, key in (("user_id", "userId"), ("anonymous_id", "anonymousId")):
         if message.get(key) not in (None, ""):
             values[column] = str(message[key])
-    context: dict = {}
-    _flatten(("context",), message.get("context") or {}, context)
-    values.update(context)
+    # Wrapped, so that a context that is not an object is still kept, as one column.
+    _flatten((), {"context": message.get("context") or {}}, values)
     return row
+
+
+_event_table = lru_cache(maxsize=4_096)(event_table)
 
 
 def message_rows(message: dict) -> list[Row]:
@@ -139,7 +164,7 @@ def message_rows(message: dict) -> list[Row]:
     kind = message.get("type")
     if kind == "track":
         event = str(message.get("event") or "")
-        table = event_table(event)
+        table = _event_table(event)
         shared = _common(message, "tracks")
         shared.values["event"] = table
         shared.values["event_text"] = event

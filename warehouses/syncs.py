@@ -8,8 +8,10 @@ then hands the rest of the sync to a new task, so a big backlog never holds a wo
 one warehouse runs one sync at a time, so a slow warehouse holds at most one worker.
 """
 
+import gc
 import logging
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import orjson
@@ -117,6 +119,20 @@ def rows_of(payloads, transform, off_tables=frozenset(), off_columns=None):
     return rows
 
 
+@contextmanager
+def _cycle_collection_paused():
+    """A chunk is a few hundred thousand dicts, lists and tuples that hold no cycles, alive until
+    it is loaded: the cyclic collector would go through them again and again and free nothing
+    (it took more time than making the rows). Reference counting still frees them."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _record_chunk(sync: Sync, connected: ConnectedSource, through: int, result) -> bool:
     """Moves the mark past a committed chunk and counts it; False if another worker moved it
     first (this one then stops)."""
@@ -177,13 +193,15 @@ def run(sync_id: str) -> bool:
                 if not events:
                     _finish(sync, SyncStatus.SUCCESS)
                     return False
-                rows = rows_of((p for _, p in events), transform, off_tables, off_columns)
-                try:
-                    result = postgres.load_chunk(conn, schema, rows, known)
-                    conn.commit()
-                except psycopg.Error:
-                    conn.rollback()
-                    raise
+                with _cycle_collection_paused():
+                    rows = rows_of((p for _, p in events), transform, off_tables, off_columns)
+                    try:
+                        result = postgres.load_chunk(conn, schema, rows, known)
+                        conn.commit()
+                    except psycopg.Error:
+                        conn.rollback()
+                        raise
+                del rows
                 if not _record_chunk(sync, connected, events[-1][0], result):
                     return False
                 if time.monotonic() > deadline:
