@@ -7,7 +7,7 @@ caller commits it, and only then moves the high-water mark, so a crash loads not
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from itertools import repeat
+from operator import itemgetter
 
 import psycopg
 from django.conf import settings
@@ -18,6 +18,7 @@ from warehouses.rows import (
     BIGINT,
     BOOLEAN,
     DOUBLE,
+    SERVER_TIMESTAMPS,
     TEXT,
     TIMESTAMPTZ,
     Row,
@@ -165,23 +166,26 @@ class ChunkResult:
     columns: dict = field(default_factory=dict)  # table → {column: type} after the chunk
 
 
-def _plan_columns(rows: list[Row], known: dict[str, str]) -> dict[str, str]:
-    """Types for the columns these rows bring that the table lacks: the latest value decides
-    (as in Segment), except that integers and decimals together make a decimal column, so no
-    value loses precision. Columns come in the order they first appear."""
+def _plan_columns(dicts: list[dict], missing: set[str]) -> dict[str, str]:
+    """Types for the ``missing`` columns these rows bring: the latest value decides (as in
+    Segment), except that integers and decimals together make a decimal column, so no value loses
+    precision. Columns come in the order they first appear."""
     order: dict[str, None] = {}
-    for row in rows:
-        order.update(dict.fromkeys(row.values))
-    new = [name for name in order if name not in known]
+    for values in dicts:
+        if len(order) == len(missing):
+            break
+        for name in values:
+            if name in missing:
+                order[name] = None
     # From the latest row back, each column's type is settled by its first value that is not an
     # integer (a decimal after integers makes them decimal); only integers make an integer.
     decided: dict[str, str] = {}
     integers: set[str] = set()
-    for row in reversed(rows):
-        if len(decided) == len(new):
+    for values in reversed(dicts):
+        if len(decided) == len(missing):
             break
-        for name, value in row.values.items():
-            if name in decided or name in known:
+        for name, value in values.items():
+            if name in decided or name not in missing:
                 continue
             kind = value_type(value)
             if name in integers:
@@ -191,7 +195,7 @@ def _plan_columns(rows: list[Row], known: dict[str, str]) -> dict[str, str]:
                 integers.add(name)
             else:
                 decided[name] = kind
-    return {name: decided.get(name, BIGINT) for name in new}
+    return {name: decided.get(name, BIGINT) for name in order}
 
 
 def _ensure_table(conn, schema: str, table: str, known: dict | None, new: dict) -> None:
@@ -221,16 +225,32 @@ def _ensure_table(conn, schema: str, table: str, known: dict | None, new: dict) 
         )
 
 
-def _merge(conn, schema, table, staging, columns: list[str], records: list[tuple]) -> int:
-    """COPY ``records`` into a staging table, then insert those whose id the table lacks (users
-    are updated instead: the newest traits win, a trait not sent keeps its value)."""
-    staging = sql.Identifier(staging)
-    target = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
-    names = sql.SQL(", ").join(map(sql.Identifier, columns))
-    conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(staging, target))
-    with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(staging, names)) as copy:
+def _copy(conn, target, names, records: list[tuple]) -> None:
+    with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(target, names)) as copy:
         for record in records:
             copy.write_row(record)
+
+
+def _merge(conn, schema, table, staging, columns: list[str], records: list[tuple]) -> int:
+    """Adds ``records`` whose id the table lacks; the number added. Users are updated instead:
+    the newest traits win, and a trait not sent keeps its value.
+
+    Nearly always every id is new, and one COPY straight into the table does it (inside a
+    savepoint). When an id is already there (a chunk loaded again after a crash, a messageId
+    the source sent twice) the table's key refuses the COPY, and the rows go through a staging
+    table and an INSERT that skips the ids already loaded."""
+    target = sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    names = sql.SQL(", ").join(map(sql.Identifier, columns))
+    if table != "users":
+        try:
+            with conn.transaction():
+                _copy(conn, target, names, records)
+            return len(records)
+        except psycopg.errors.UniqueViolation:
+            pass
+    staging = sql.Identifier(staging)
+    conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(staging, target))
+    _copy(conn, staging, names, records)
     if table == "users":
         updates = sql.SQL(", ").join(
             sql.SQL("{0} = COALESCE(EXCLUDED.{0}, {1}.{0})").format(
@@ -251,6 +271,25 @@ def _merge(conn, schema, table, staging, columns: list[str], records: list[tuple
         )
     )
     return cursor.rowcount
+
+
+def _records(dicts: list[dict], names: list[str]) -> list[tuple]:
+    """Each row's values in ``names`` order, None where it has none. Rows of one table share a
+    few shapes (the same keys in the same order): each shape gets one C-level getter, so a row
+    costs a few calls whatever its number of columns."""
+    if len(names) == 1:  # itemgetter of one item gives the item, not a tuple
+        return [(values.get(names[0]),) for values in dicts]
+    getters: dict[tuple, itemgetter] = {}
+    records = []
+    for values in dicts:
+        shape = tuple(values)
+        getter = getters.get(shape)
+        if getter is None:
+            positions = {name: i for i, name in enumerate(shape)}
+            absent = len(shape)  # the None after the row's values
+            getter = getters[shape] = itemgetter(*(positions.get(n, absent) for n in names))
+        records.append(getter((*values.values(), None)))
+    return records
 
 
 def _users(rows: list[Row]) -> list[Row]:
@@ -275,31 +314,38 @@ def load_chunk(conn, schema: str, rows: list[Row], known: dict[str, dict[str, st
         by_table["users"] = _users(by_table["users"])
     discards = []
     for number, (table, table_rows) in enumerate(by_table.items()):
+        dicts = [row.values for row in table_rows]
+        present = set().union(*dicts)
         columns = known.get(table)
         if columns is None:
-            new = {**standard_columns(table), **_plan_columns(table_rows, standard_columns(table))}
+            standard = standard_columns(table)
+            new = {**standard, **_plan_columns(dicts, present - standard.keys())}
         else:
-            new = _plan_columns(table_rows, columns)
+            missing = present - columns.keys()
+            new = _plan_columns(dicts, missing) if missing else {}
         if columns is None or new:
             _ensure_table(conn, schema, table, columns, new)
             columns = known[table] = {**(columns or {}), **new}
-        names = sorted(set().union(*(row.values for row in table_rows)))
+        names = sorted(present)
+        records = _records(dicts, names)
         # Column by column: one type check per column, not per value.
-        texts, unfit = [], defaultdict(list)  # row index → its values no column could hold
-        dicts = [row.values for row in table_rows]
-        for name in names:
-            values = list(map(dict.get, dicts, repeat(name)))
-            column = column_texts(values, columns[name])
-            if column is not values and column.count(None) != values.count(None):
-                for i, (value, text) in enumerate(zip(values, column, strict=True)):
-                    if text is None and value is not None:
-                        why = refusal(value, columns[name])
-                        unfit[i].append((table_rows[i], name, value, why))
-            texts.append(column)
-        records = list(zip(*texts, strict=True))
-        for i, row in enumerate(table_rows):
-            discards.extend(unfit.get(i, ()))
-            discards.extend((row, name, value, why) for name, value, why in row.refused)
+        checked, unfit, changed = [], [], False
+        for name, values in zip(names, map(list, zip(*records, strict=True)), strict=True):
+            column = values if name in SERVER_TIMESTAMPS else column_texts(values, columns[name])
+            if column is not values:
+                changed = True
+                if column.count(None) != values.count(None):
+                    for i, (value, text) in enumerate(zip(values, column, strict=True)):
+                        if text is None and value is not None:
+                            why = refusal(value, columns[name])
+                            unfit.append((table_rows[i], name, value, why))
+            checked.append(column)
+        if changed:
+            records = list(zip(*checked, strict=True))
+        discards += unfit
+        discards += [
+            (row, *refused) for row in table_rows if row.refused for refused in row.refused
+        ]
         staging = f"segapp_staging_{number}"
         result.inserted[table] = _merge(conn, schema, table, staging, names, records)
         result.columns[table] = dict(columns)

@@ -44,6 +44,9 @@ _ISO_TIMESTAMP = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?"
 )
 _INT64 = range(-(2**63), 2**63)
+# Written by the tracking API itself in ISO 8601 (``timestamp`` is the corrected one): never
+# anything else, so their values need no check.
+SERVER_TIMESTAMPS = frozenset({"received_at", "timestamp"})
 
 
 def value_type(value) -> str:
@@ -76,17 +79,31 @@ def fits(value, column_type: str) -> str | None:
 
 def column_texts(values: list, column_type: str) -> list:
     """``fits`` for each of a column's values (None stays None). A chunk has hundreds of
-    thousands of values, and nearly all are strings that go in as they are: a text column whose
-    strings hold no NUL, a timestamp column whose strings are all timestamps. Those are checked
-    a column at a time, the rest a value at a time."""
+    thousands of values, and nearly all go in as they are: strings without NUL in a text column,
+    timestamps in a timestamp column, integers (decimals) in an integer (decimal) column, booleans
+    in a boolean one. Those are checked a column at a time, the rest a value at a time."""
     kinds = set(map(type, values))
-    if column_type in (TEXT, TIMESTAMPTZ) and kinds <= {str, NoneType}:
-        given = [v for v in values if v is not None] if NoneType in kinds else values
+    kinds.discard(NoneType)
+    if kinds == {str} and column_type in (TEXT, TIMESTAMPTZ):
+        given = [v for v in values if v is not None] if None in values else values
         if column_type == TEXT and "\x00" not in "".join(given):
             return values
         if column_type == TIMESTAMPTZ and all(map(_ISO_TIMESTAMP.fullmatch, given)):
             return values
+    elif kinds <= _AS_THEY_ARE.get(column_type, set()) and (
+        column_type != BIGINT or _all_int64(values)
+    ):
+        return values
     return [None if v is None else fits(v, column_type) for v in values]
+
+
+# Values psycopg writes for COPY exactly as ``fits`` would, by column type.
+_AS_THEY_ARE = {BIGINT: {int}, DOUBLE: {int, float}, BOOLEAN: {bool}}
+
+
+def _all_int64(values: list) -> bool:
+    given = [v for v in values if v is not None]
+    return not given or (min(given) in _INT64 and max(given) in _INT64)
 
 
 def refusal(value, column_type: str) -> str:
@@ -104,31 +121,45 @@ class Row:
     refused: list = field(default_factory=list)
 
 
-def _flatten(prefix: tuple, values: dict, into: dict) -> None:
+class _Names(dict):
+    """Column names of the keys under one path, each worked out once: key → (its column name, the
+    names under it). Every message of a source repeats the same few hundred paths."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: tuple = ()):
+        super().__init__()
+        self.path = path
+
+    def __missing__(self, key):
+        path = (*self.path, str(key))
+        entry = self[key] = (column_name(*path), _Names(path))
+        return entry
+
+
+def _flatten(values: dict, into: dict, names: _Names) -> None:
     for key, value in values.items():
         if value is None:
             continue
-        path = (*prefix, str(key))
-        if isinstance(value, dict):
-            _flatten(path, value, into)
+        name, inner = names[key]
+        kind = type(value)
+        if kind is dict:
+            _flatten(value, into, inner)
             continue
-        if isinstance(value, list):
+        if kind is list:
             value = orjson.dumps(value).decode()
-        if name := _column(path):
+        if name:
             into[name] = value
 
 
-# Every message of a source repeats the same few hundred paths: each is named once.
-@lru_cache(maxsize=65_536)
-def _column(path: tuple) -> str:
-    return column_name(*path)
+_ROOT = _Names()
 
 
 def _custom(row: Row, values) -> None:
     """Properties or traits as columns of ``row``; reserved names are refused."""
     flat: dict = {}
     if isinstance(values, dict):
-        _flatten((), values, flat)
+        _flatten(values, flat, _ROOT)
     for name, value in flat.items():
         if name in RESERVED_COLUMNS or name.startswith("context_"):
             row.refused.append((name, value, f"{name} is a column the warehouse schema reserves"))
@@ -152,7 +183,7 @@ def _common(message: dict, table: str) -> Row:
         if message.get(key) not in (None, ""):
             values[column] = str(message[key])
     # Wrapped, so that a context that is not an object is still kept, as one column.
-    _flatten((), {"context": message.get("context") or {}}, values)
+    _flatten({"context": message.get("context") or {}}, values, _ROOT)
     return row
 
 

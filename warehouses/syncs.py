@@ -22,7 +22,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from delivery import archive, transformations
-from delivery.models import Event
 from warehouses import postgres
 from warehouses.models import (
     Collection,
@@ -183,13 +182,7 @@ def run(sync_id: str) -> bool:
             known = postgres.existing_columns(conn, schema)
             conn.commit()
             while True:
-                events = list(
-                    Event.objects.filter(
-                        source_id=source.pk, id__gt=connected.loaded_through, id__lte=upper
-                    )
-                    .order_by("id")
-                    .values_list("id", "payload")[:CHUNK]
-                )
+                events = archive.events_after(source.pk, connected.loaded_through, upper, CHUNK)
                 if not events:
                     _finish(sync, SyncStatus.SUCCESS)
                     return False
