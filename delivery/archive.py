@@ -256,8 +256,10 @@ def _highest_event_id(cursor, source_id: str) -> int:
     return cursor.fetchone()[0] or 0
 
 
-def events_after(source_id: str, after: int, through: int, limit: int) -> list[tuple[int, str]]:
-    """(id, payload) of the source's next ``limit`` events above ``after`` and up to ``through``,
+def events_after(
+    source_id: str, after: int, through: int, limit: int
+) -> list[tuple[int, datetime, str]]:
+    """(id, received_at, payload) of the source's next ``limit`` events above ``after`` and up to ``through``,
     in id order: a reader's next chunk (a warehouse sync's).
 
     The (source, id) index already holds them in order, so PostgreSQL is kept to walking it and
@@ -266,7 +268,8 @@ def events_after(source_id: str, after: int, through: int, limit: int) -> list[t
     which costs a second per chunk on a backlog of a hundred thousand.
     """
     sql = (
-        f"SELECT id, payload FROM {_EVENT_TABLE} WHERE source_id = %s AND id > %s AND id <= %s"
+        f"SELECT id, received_at, payload FROM {_EVENT_TABLE}"
+        " WHERE source_id = %s AND id > %s AND id <= %s"
         " ORDER BY id LIMIT %s"
     )
     with transaction.atomic(), connection.cursor() as cursor:

@@ -253,8 +253,10 @@ def set_selective_sync(
                 rule="warehouse-source-not-connected",
                 field="syncOverrides",
             )
-        collection_name = override.get("collection")
+        collection_name, prop = override.get("collection"), override.get("property")
         enabled = bool(override.get("enabled"))
+        if prop and not enabled and (refusal := rules.refuse_column_off(prop)):
+            raise refusal
         collections = Collection.objects.select_for_update().filter(
             warehouse=warehouse, source_id=source_id
         )
@@ -265,14 +267,14 @@ def set_selective_sync(
                     warehouse=warehouse, source_id=source_id, name=collection_name[:63]
                 )
                 warnings.append(f"{collection_name} has not been loaded yet; the setting is kept.")
-        elif override.get("property"):
+        elif prop:
             raise Refusal(
                 "Name the collection the property belongs to.",
                 rule="invalid-sync-override",
                 field="syncOverrides",
             )
         for collection in collections:
-            if prop := override.get("property"):
+            if prop:
                 disabled = set(collection.disabled_columns)
                 updated = disabled - {prop} if enabled else disabled | {prop}
                 if updated != disabled:

@@ -91,3 +91,18 @@ def refuse_selective_sync(plan: str) -> Refusal | None:
             rule="selective-sync-business",
         )
     return None
+
+
+# Columns a table cannot do without: ``id`` is the key rows are merged on, and ``received_at``
+# says which of a user's traits are the newest.
+REQUIRED_COLUMNS = frozenset({"id", "received_at"})
+
+
+def refuse_column_off(column: str) -> Refusal | None:
+    if column in REQUIRED_COLUMNS:
+        return Refusal(
+            f"{column} is always loaded: the warehouse needs it to merge rows.",
+            rule="selective-sync-required-column",
+            field="syncOverrides",
+        )
+    return None

@@ -22,6 +22,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from delivery import archive, transformations
+from delivery.counters import Tally
+from delivery.models import Outcome
 from warehouses import postgres
 from warehouses.models import (
     Collection,
@@ -132,9 +134,11 @@ def _cycle_collection_paused():
             gc.enable()
 
 
-def _record_chunk(sync: Sync, connected: ConnectedSource, through: int, result) -> bool:
-    """Moves the mark past a committed chunk and counts it; False if another worker moved it
-    first (this one then stops)."""
+def _record_chunk(sync: Sync, connected: ConnectedSource, events: list, result) -> bool:
+    """Moves the mark past a committed chunk and counts it, in the sync and like a delivery (the
+    chunk's events, with their latency from receivedAt); False if another worker moved the mark
+    first (this one then stops). Counted once: only the worker that moves the mark counts."""
+    through = events[-1][0]
     with transaction.atomic():
         moved = ConnectedSource.objects.filter(
             pk=connected.pk, loaded_through=connected.loaded_through
@@ -142,6 +146,17 @@ def _record_chunk(sync: Sync, connected: ConnectedSource, through: int, result) 
         if not moved:
             return False
         connected.loaded_through = through
+        now = timezone.now()
+        tally = Tally()
+        tally.add(
+            connected.warehouse_id,
+            now,
+            Outcome.DELIVERED,
+            latencies_ms=[
+                (now - received_at).total_seconds() * 1000 for _, received_at, _ in events
+            ],
+        )
+        tally.flush()
         sync = Sync.objects.select_for_update().get(pk=sync.pk)
         for table, count in result.inserted.items():
             sync.rows_by_table[table] = sync.rows_by_table.get(table, 0) + count
@@ -187,7 +202,7 @@ def run(sync_id: str) -> bool:
                     _finish(sync, SyncStatus.SUCCESS)
                     return False
                 with _cycle_collection_paused():
-                    rows = rows_of((p for _, p in events), transform, off_tables, off_columns)
+                    rows = rows_of((p for _, _, p in events), transform, off_tables, off_columns)
                     try:
                         result = postgres.load_chunk(conn, schema, rows, known)
                         conn.commit()
@@ -195,7 +210,7 @@ def run(sync_id: str) -> bool:
                         conn.rollback()
                         raise
                 del rows
-                if not _record_chunk(sync, connected, events[-1][0], result):
+                if not _record_chunk(sync, connected, events, result):
                     return False
                 if time.monotonic() > deadline:
                     Sync.objects.filter(pk=sync.pk).update(

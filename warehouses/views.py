@@ -364,9 +364,12 @@ def warehouse_delete(request, warehouse_id):
 
 
 def _with_columns(collection: Collection) -> Collection:
-    """The collection with ``column_rows``: (column, type, loaded?) for the page."""
+    """The collection with ``column_rows``: (column, type, loaded?, may be turned off?)."""
     off = set(collection.disabled_columns)
-    collection.column_rows = [(c, t, c not in off) for c, t in sorted(collection.columns.items())]
+    collection.column_rows = [
+        (c, t, c not in off, rules.refuse_column_off(c) is None)
+        for c, t in sorted(collection.columns.items())
+    ]
     return collection
 
 

@@ -1,6 +1,9 @@
 """Events stored by the tracking API end in the customer's PostgreSQL in Segment's warehouse
 schema: the right tables, columns and counts; once each, whatever is re-run."""
 
+import re
+
+from django.urls import reverse
 from segment.analytics import Client
 
 from connections.transformations import create_transformation
@@ -137,3 +140,22 @@ def test_source_transformations_apply_as_for_destinations(live_server, source, w
     assert reader.query("SELECT event_text, plan, account_kind FROM backend.account_created") == [
         ("Account Created", "team", "Facebook")
     ]
+
+
+def test_delivery_overview_counts_the_events_a_warehouse_loaded(
+    live_server, source, warehouse, owner, client_as
+):
+    send_with_python_client(live_server, source)
+    sync_once(warehouse)
+    sync_once(warehouse)  # nothing new: nothing counted twice
+
+    url = reverse("delivery:delivery-overview", args=[source.workspace.slug, source.pk])
+    page = client_as(owner).get(url)
+
+    assert page.status_code == 200
+    row = re.search(rf'<tr id="overview-{warehouse.pk}">(.*?)</tr>', page.content.decode(), re.S)
+    assert row is not None, "no row for the warehouse"
+    detail = reverse("warehouses:detail", args=[source.workspace.slug, warehouse.pk])
+    assert f'href="{detail}"' in row[1] and "Postgres · warehouse" in row[1]
+    # Events loaded, not rows: 9 calls made 13 rows.
+    assert re.search(r'class="num successful-delivery"[^>]*>9<', row[1]), row[1]

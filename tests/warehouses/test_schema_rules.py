@@ -92,3 +92,15 @@ def test_selective_sync_is_a_business_feature(source, warehouse, owner):
             warehouse, owner, [{"sourceId": source.pk, "collection": "tracks", "enabled": False}]
         )
     assert refused.value.rule == "selective-sync-business"
+
+
+def test_the_columns_rows_merge_on_cannot_be_turned_off(source, warehouse, owner, workspace):
+    workspace.plan = "business"
+    workspace.save()
+    for column in ("id", "received_at"):
+        with pytest.raises(Refusal) as refused:
+            operations.set_selective_sync(
+                warehouse, owner,
+                [{"sourceId": source.pk, "collection": "tracks", "property": column, "enabled": False}],
+            )  # fmt: skip
+        assert refused.value.rule == "selective-sync-required-column"
