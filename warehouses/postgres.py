@@ -84,7 +84,11 @@ class WarehouseError(Exception):
 def _hint(error: Exception) -> str:
     state = getattr(getattr(error, "diag", None), "sqlstate", None) or ""
     text = str(error).lower()
-    if state == "28P01" or "password authentication failed" in text:
+    if (
+        state in ("28P01", "28000")
+        or "password authentication failed" in text
+        or ('role "' in text and "does not exist" in text)
+    ):
         return "Check the username and password."
     if state == "3D000":
         return "The database does not exist: check its name, or create it first."

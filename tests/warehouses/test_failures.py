@@ -36,7 +36,7 @@ def test_a_wrong_password_is_named(live_server, source, warehouse, owner, settin
 
     assert failed.status == SyncStatus.FAILED
     assert "segapp_nobody" in failed.error
-    assert failed.hint
+    assert failed.hint == "Check the username and password."
 
 
 def test_a_server_that_never_answers_times_out(live_server, source, warehouse, owner, settings):
