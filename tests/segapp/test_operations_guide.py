@@ -219,7 +219,7 @@ def test_the_key_rotation_commands_leave_secrets_readable_with_the_new_key_alone
 
     script = "\n".join([guide_block("rotate-keys"), 'echo "$SEGAPP_ENCRYPTION_KEYS"'])
     result = shell(script, DATABASE_URL=processes.test_database_url())
-    assert "Re-encrypted the secrets of 1 destination instance(s)" in result.stdout
+    assert "Re-encrypted the secrets of 1 destination instances" in result.stdout
     keys = result.stdout.strip().splitlines()[-1].split(",")
     assert len(keys) == 1  # the new key; the derived one is not listed
 
