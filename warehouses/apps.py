@@ -8,8 +8,9 @@ class WarehousesConfig(AppConfig):
     def ready(self):
         from catalog.views import register_offer
         from delivery.overview import register_targets
-        from warehouses import audit_types, overview, views
+        from warehouses import audit_types, overview
+        from warehouses.views.warehouses import catalog_offer
 
         audit_types.register()
-        register_offer("warehouses", views.catalog_offer)
+        register_offer("warehouses", catalog_offer)
         register_targets(overview.targets)

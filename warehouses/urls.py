@@ -1,6 +1,7 @@
 from django.urls import path
 
-from warehouses import views
+from warehouses.views import selective_sync
+from warehouses.views import warehouses as views
 
 app_name = "warehouses"
 
@@ -19,5 +20,5 @@ urlpatterns = [
     path(WAREHOUSE + "delete/", views.warehouse_delete, name="delete"),
     path(WAREHOUSE + "sources/", views.source_connect, name="source-connect"),
     path(CONNECTED + "disconnect/", views.source_disconnect, name="source-disconnect"),
-    path(CONNECTED + "selective-sync/", views.selective_sync, name="selective-sync"),
+    path(CONNECTED + "selective-sync/", selective_sync.selective_sync, name="selective-sync"),
 ]

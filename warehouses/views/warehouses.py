@@ -1,7 +1,6 @@
-"""Warehouse pages: the list, Add (the catalog's Configure, Test connection, Save), the warehouse
-page (health, Sync now, sync history, connected sources, schedule, settings, enable, delete) and
-selective sync. Every change goes through ``warehouses.operations``; a refusal is shown as its
-message."""
+"""Warehouse pages: the list, Add (the catalog's Configure, Test connection, Save), and the
+warehouse page (health, Sync now, sync history, connected sources, schedule, settings, enable,
+delete). Every change goes through ``warehouses.operations``; a refusal is shown as its message."""
 
 from django.contrib import messages
 from django.db.models import Prefetch
@@ -28,7 +27,7 @@ from warehouses.forms import (
     every,
 )
 from warehouses.health import health_of
-from warehouses.models import Collection, ConnectedSource, Sync, Warehouse
+from warehouses.models import ConnectedSource, Sync, Warehouse
 from warehouses.naming import schema_name
 from warehouses.postgres import WarehouseError
 from warehouses.schedule import interval_minutes
@@ -328,7 +327,7 @@ def source_connect(request, warehouse_id):
     )
 
 
-def _connected(request, warehouse_id, source_id) -> ConnectedSource:
+def connected_source(request, warehouse_id, source_id) -> ConnectedSource:
     warehouse = warehouse_in_workspace(request, warehouse_id)
     queryset = ConnectedSource.objects.select_related("source", "warehouse__metadata")
     return get_object_or_404(queryset, warehouse=warehouse, source_id=source_id)
@@ -337,7 +336,7 @@ def _connected(request, warehouse_id, source_id) -> ConnectedSource:
 @workspace_view()
 @require_http_methods(["GET", "POST"])
 def source_disconnect(request, warehouse_id, source_id):
-    link = _connected(request, warehouse_id, source_id)
+    link = connected_source(request, warehouse_id, source_id)
     warehouse, source = link.warehouse, link.source
     if request.method == "POST":
         return _change(
@@ -361,68 +360,3 @@ def warehouse_delete(request, warehouse_id):
         )
         return redirect("warehouses:list", request.workspace.slug)
     return render(request, "warehouses/delete.html", {"warehouse": warehouse})
-
-
-def _with_columns(collection: Collection) -> Collection:
-    """The collection with ``column_rows``: (column, type, loaded?, may be turned off?)."""
-    off = set(collection.disabled_columns)
-    collection.column_rows = [
-        (c, t, c not in off, rules.refuse_column_off(c) is None)
-        for c, t in sorted(collection.columns.items())
-    ]
-    return collection
-
-
-def _override(request, source_id) -> dict:
-    """Segment's sync override from a table's or a column's switch."""
-    override = {
-        "sourceId": source_id,
-        "collection": request.POST.get("collection", ""),
-        "enabled": request.POST.get("enabled") == "true",
-    }
-    if prop := request.POST.get("property"):
-        override["property"] = prop
-    return override
-
-
-@workspace_view()
-@require_http_methods(["GET", "POST"])
-def selective_sync(request, warehouse_id, source_id):
-    """The source's tables and columns, each with a switch (Business); a table or column turned
-    off is not loaded from the next sync on."""
-    link = _connected(request, warehouse_id, source_id)
-    warehouse, source = link.warehouse, link.source
-    collections = Collection.objects.filter(warehouse=warehouse, source=source)
-    refusal = rules.refuse_selective_sync(request.workspace.plan)
-    can_toggle = request.can_change and refusal is None
-    error = None
-    if request.method == "POST":
-        override = _override(request, source.pk)
-        try:
-            operations.set_selective_sync(warehouse, request.user, [override])
-        except Refusal as refused:
-            error = refused.message
-        if not request.htmx:
-            if error:
-                messages.error(request, error)
-            return redirect(request.path)
-        collection = collections.filter(name=override["collection"]).first()
-        if collection is not None:
-            context = {
-                "warehouse": warehouse,
-                "source": source,
-                "collection": _with_columns(collection),
-                "expanded": "property" in override,
-                "error": error,
-                "can_toggle": can_toggle,
-            }
-            return render(request, "warehouses/_collection.html", context)
-    context = {
-        "warehouse": warehouse,
-        "source": source,
-        "schema": schema_name(warehouse.settings.get("schemaPrefix", ""), source.slug),
-        "collections": [_with_columns(c) for c in collections],
-        "refusal": refusal,
-        "can_toggle": can_toggle,
-    }
-    return render(request, "warehouses/selective_sync.html", context)
