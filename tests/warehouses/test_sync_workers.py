@@ -4,15 +4,14 @@ nothing once another takes over, and a warehouse that hangs holds up no webhook 
 import os
 import signal
 import socket
-import sys
 
 import pytest
 
 from connections.instances import set_enabled
 from delivery.tasks import publish
-from tests.delivery.conftest import process_env
+from tests.delivery.test_engine_workers import worker as delivery_worker
 from tests.factories import make_instance
-from tests.processes import REPO, start, stop, wait_for
+from tests.processes import stop, wait_for
 from tests.sinks import Sink
 from tests.warehouses.conftest import send
 from warehouses import operations
@@ -22,20 +21,9 @@ from warehouses.tasks import run_sync
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def worker(tmp_path, **env):
-    environment = process_env(
-        CELERY_BROKER_URL=os.environ["CELERY_BROKER_URL"],
-        SEGAPP_VAR_DIR=str(tmp_path),
-        SEGAPP_EGRESS_ALLOW_PRIVATE="1",
-        SEGAPP_ROUTING_SWEEP_INTERVAL="1",
-        SEGAPP_ROUTING_SWEEP_GRACE="1",
-        SEGAPP_DISPATCH_INTERVAL="1",
-        SEGAPP_WAREHOUSE_SWEEP_INTERVAL="1",
-        **env,
-    )
-    args = [sys.executable, "-m", "celery", "-A", "segapp", "worker", "--concurrency", "2",
-            "--loglevel", "INFO", "--without-mingle", "--without-gossip"]  # fmt: skip
-    return start(args, environment, cwd=REPO)
+def worker(tmp_path, broker, **env):
+    """The delivery tests' worker, with the warehouse sweep every second too."""
+    return delivery_worker(tmp_path, broker, SEGAPP_WAREHOUSE_SWEEP_INTERVAL="1", **env)
 
 
 def sync_now(warehouse, owner) -> Sync:
@@ -55,7 +43,7 @@ def test_a_sync_killed_halfway_then_resumed_loses_and_duplicates_nothing(
             for n in range(start_at, start_at + 500)
         ])  # fmt: skip
     env = {"SEGAPP_WAREHOUSE_SYNC_LEASE": "3"}
-    first, _ = worker(tmp_path, **env)
+    first, _ = worker(tmp_path, broker, **env)
     try:
         sync = sync_now(warehouse, owner)
         link = ConnectedSource.objects.filter(warehouse=warehouse)
@@ -68,7 +56,7 @@ def test_a_sync_killed_halfway_then_resumed_loses_and_duplicates_nothing(
     sync.refresh_from_db()
     assert sync.status == SyncStatus.RUNNING, "the sync ended before the kill: nothing was tested"
 
-    second, _ = worker(tmp_path, **env)
+    second, _ = worker(tmp_path, broker, **env)
     try:
         wait_for(lambda: Sync.objects.get(pk=sync.pk).is_finished, timeout=180, interval=0.5,
                  message="the sync finished by the second worker")  # fmt: skip
@@ -96,7 +84,7 @@ def test_a_hung_warehouse_holds_up_no_webhook_delivery(
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)
     operations.update_warehouse(warehouse, owner, settings={"port": silent.getsockname()[1]})
-    proc, _ = worker(tmp_path, SEGAPP_WAREHOUSE_CONNECT_TIMEOUT="20")
+    proc, _ = worker(tmp_path, broker, SEGAPP_WAREHOUSE_CONNECT_TIMEOUT="20")
     try:
         sync = sync_now(warehouse, owner)
         wait_for(lambda: Sync.objects.get(pk=sync.pk).status == SyncStatus.RUNNING, timeout=30,
