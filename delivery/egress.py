@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 
@@ -58,6 +59,11 @@ def parse(url: str) -> Target:
     rule a setting passes when it is saved)."""
     if not isinstance(url, str):
         raise UrlInvalid("the URL is not text")
+    return _parse(url)
+
+
+@lru_cache(maxsize=4096)  # an instance sends to the same few URLs, request after request
+def _parse(url: str) -> Target:
     try:
         parts = endpoints.parse(url)
     except ValueError as problem:
