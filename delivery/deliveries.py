@@ -2,17 +2,20 @@
 happened. ``retries.decide`` says what follows each verdict; this module only carries it out."""
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db import transaction
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connections import endpoints
 from connections.models import DestinationInstance
-from delivery import pipeline, retries, routing
+from delivery import leases, pipeline, retries, routing
 from delivery.adapters import adapter_for
 from delivery.adapters.base import Adapter, PreparedRequest, Result, Verdict
 from delivery.counters import Tally
@@ -26,6 +29,7 @@ from delivery.models import (
     Outcome,
     RedeliveryRun,
 )
+from delivery.progress import Progress
 from delivery.sender import Response, send
 from segapp import audit
 from segapp.refusal import Refusal
@@ -42,15 +46,42 @@ KEPT_ERRORS_PER_INSTANCE = 100
 # tool whose answers keep calling for more cannot hold a worker.
 MAX_FOLLOW_UPS = 4
 _RANK = {Verdict.DELIVERED: 0, Verdict.DISCARD: 1, Verdict.RETRY: 2}
+# A job whose instance has no free slot waits for one to be handed on, or this long at most.
+SLOT_WAIT = timedelta(seconds=5)
+# Answers slower than this on average (seconds) send the rest of a job's requests side by side.
+SLOW_ANSWER = 0.05
+
+
+def _claimable(job_id: int, now: datetime):
+    """The job, if it is due and no worker holds a live lease on it."""
+    return DeliveryJob.objects.filter(
+        pk=job_id, state__in=[JobState.PENDING, JobState.RETRYING], next_attempt_at__lte=now
+    ).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+
+
+def _slots_taken(now: datetime):
+    """How many jobs of the same instance workers hold now (for ``claim``'s subquery)."""
+    return Subquery(
+        DeliveryJob.objects.filter(instance_id=OuterRef("instance_id"), lease_until__gte=now)
+        .order_by()
+        .values("instance_id")
+        .annotate(taken=Count("pk"))
+        .values("taken")
+    )
 
 
 def claim(job_id: int, now: datetime) -> bool:
-    """Takes a due job unless another worker holds a live lease (a conditional UPDATE)."""
+    """Takes a due job unless another worker holds a live lease on it, or its instance already
+    has ``DELIVERY_INSTANCE_SLOTS`` jobs being sent (one conditional UPDATE).
+
+    The slots are isolation: a tool that hangs keeps at most that many worker processes waiting,
+    and the others go on sending to everyone else. Two workers claiming at the same moment may
+    each see a free slot, so the limit can be passed by one now and then, never by many."""
+    taken = Coalesce(_slots_taken(now), 0)
     return (
-        DeliveryJob.objects.filter(
-            pk=job_id, state__in=[JobState.PENDING, JobState.RETRYING], next_attempt_at__lte=now
-        )
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        _claimable(job_id, now)
+        .alias(taken=taken)
+        .filter(taken__lt=settings.DELIVERY_INSTANCE_SLOTS)
         .update(
             lease_until=now + timedelta(seconds=settings.DELIVERY_JOB_LEASE),
             attempts=F("attempts") + 1,
@@ -61,28 +92,70 @@ def claim(job_id: int, now: datetime) -> bool:
     )
 
 
-def deliver_job(job_id: int) -> None:
+def _wait_for_a_slot(job_id: int, now: datetime) -> None:
+    """A due job its instance has no slot for waits, without spending an attempt, until a job
+    of the instance finishes and hands its slot on (``_waiting_for_a_slot``); should that never
+    come (its worker died), the dispatcher sends it after ``SLOT_WAIT``."""
+    _claimable(job_id, now).update(next_attempt_at=now + SLOT_WAIT, queued_at=now)
+
+
+def _waiting_for_a_slot(instance_id: str) -> int | None:
+    """The job of the instance that has waited longest for a slot, made due now; None if none
+    waits. Pending jobs due later are those (or jobs waiting for an open breaker's probe, which
+    wait again if sent)."""
+    now = timezone.now()
+    waiting = (
+        DeliveryJob.objects.filter(
+            instance_id=instance_id,
+            state=JobState.PENDING,
+            next_attempt_at__gt=now,
+            lease_until__isnull=True,
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if waiting is None:
+        return None
+    taken = DeliveryJob.objects.filter(pk=waiting, next_attempt_at__gt=now).update(
+        next_attempt_at=now, queued_at=now
+    )
+    return waiting if taken else None
+
+
+def deliver_job(job_id: int) -> int | None:
+    """Sends what the job owes, if it can be claimed; returns a job of the same instance that
+    waited for the slot this one frees, to be sent now."""
     now = timezone.now()
     if not claim(job_id, now):
-        return
-    job = DeliveryJob.objects.get(pk=job_id)
+        _wait_for_a_slot(job_id, now)
+        return None
+    with leases.held(DeliveryJob, job_id, settings.DELIVERY_JOB_LEASE):
+        job = DeliveryJob.objects.get(pk=job_id)
+        healthy = _deliver(job, now)
+    # A tool that failed would only have the next job wait for its breaker or its retry.
+    return _waiting_for_a_slot(job.instance_id) if healthy else None
+
+
+def _deliver(job: DeliveryJob, now: datetime) -> bool:
+    """One attempt at the job; True if the tool took it without a failure worth retrying."""
     instance = (
         DestinationInstance.objects.select_related("metadata").filter(pk=job.instance_id).first()
     )
     tally = Tally()
+    progress = Progress(job)
     # Deleted, switched off or to device mode since routing owed it these events.
     reason = "destination deleted" if instance is None else routing.idle_reason(instance)
     if reason:
-        tally.add(job.instance_id, now, Outcome.FILTERED, reason, count=len(job.event_ids))
-        _finish(job, [], None, JobState.DONE, reason)
-        tally.flush()
-        return
+        tally.add(job.instance_id, now, Outcome.FILTERED, reason, count=len(progress.owed))
+        _finish(job, tally, progress, [], None, JobState.DONE, reason)
+        return False
     if wait_until := _breaker_wait(instance.pk, now):
         # Breaker open: wait for the probe instead of spending a worker on a failing tool.
         DeliveryJob.objects.filter(pk=job.pk).update(
             next_attempt_at=wait_until, lease_until=None, attempts=F("attempts") - 1
         )
-        return
+        return False
 
     try:
         adapter = adapter_of(instance)
@@ -90,19 +163,18 @@ def deliver_job(job_id: int) -> None:
         # A stored endpoint the catalog no longer allows: sending would hand the tool's
         # credentials to another host, and no retry helps until someone changes the setting.
         reason = f"Not sent: {refusal.message}"
-        count = len(job.event_ids)
+        count = len(progress.owed)
         tally.add(instance.pk, now, Outcome.DISCARDED, reason[:200], count=count)
-        _finish(job, [], None, JobState.DONE, reason)
-        tally.flush()
-        return
+        _finish(job, tally, progress, [], None, JobState.DONE, reason)
+        return False
 
+    owed = progress.owed
     events = {
-        e.pk: e
-        for e in Event.objects.filter(pk__in=job.event_ids).only("id", "payload", "received_at")
+        e.pk: e for e in Event.objects.filter(pk__in=owed).only("id", "payload", "received_at")
     }
     messages = {}
     plan = pipeline.plan_for(instance.source_id)
-    for event_id in job.event_ids:
+    for event_id in owed:
         if event := events.get(event_id):
             message = plan.shape(instance.pk, plan.transform(event.message))
             messages[message["messageId"]] = (event_id, event.received_at, message)
@@ -115,22 +187,34 @@ def deliver_job(job_id: int) -> None:
         tally.add(instance.pk, now, Outcome.FILTERED, item.reason, count=1)
 
     secrets = instance.secrets
+    progress.needed = len(prepared) > 1  # a job of one request is settled by finishing it
+    # A message is settled once every request carrying it has an answer.
+    unanswered = Counter(message_id for request in prepared for message_id in request.message_ids)
     retry_after, failed, succeeded = None, False, False
-    for request, response, result in exchanges(adapter, prepared):
-        if result.verdict == Verdict.RETRY:
-            failed = True
-            if response.retry_after is not None:
-                retry_after = max(retry_after or 0, response.retry_after)
-        elif result.verdict == Verdict.DELIVERED:
-            succeeded = True
-        if result.verdict != Verdict.DELIVERED or result.per_message:
-            _record_error(instance, job, request, response, result)
-        for message_id in request.message_ids:
-            verdict, reason = result.per_message.get(message_id, (result.verdict, result.reason))
-            verdict = (verdict, masked(reason, secrets))  # reasons are shown and counted
-            current = verdicts.get(message_id)
-            if current is None or _RANK[verdict[0]] > _RANK[current[0]]:
-                verdicts[message_id] = verdict
+    for chain in chains(adapter, prepared):
+        for request, response, result in chain:
+            if result.verdict == Verdict.RETRY:
+                failed = True
+                if response.retry_after is not None:
+                    retry_after = max(retry_after or 0, response.retry_after)
+            elif result.verdict == Verdict.DELIVERED:
+                succeeded = True
+            if result.verdict != Verdict.DELIVERED or result.per_message:
+                _record_error(instance, job, request, response, result)
+            for message_id in request.message_ids:
+                verdict, reason = result.per_message.get(
+                    message_id, (result.verdict, result.reason)
+                )
+                verdict = (verdict, masked(reason, secrets))  # reasons are shown and counted
+                current = verdicts.get(message_id)
+                if current is None or _RANK[verdict[0]] > _RANK[current[0]]:
+                    verdicts[message_id] = verdict
+        unanswered.subtract(chain[0][0].message_ids)
+        progress.delivered(
+            messages[message_id][0]
+            for message_id in chain[0][0].message_ids
+            if unanswered[message_id] == 0 and verdicts[message_id][0] == Verdict.DELIVERED
+        )
     _update_breaker(instance.pk, failed, succeeded, now)
 
     done = timezone.now()
@@ -154,13 +238,13 @@ def deliver_job(job_id: int) -> None:
     if remaining and dead:
         # Messages of one job share their attempts and window, so they reach its end together.
         tally.add(instance.pk, done, Outcome.DEAD_LETTERED, last_error[:200], count=len(remaining))
-        _finish(job, remaining, None, JobState.DEAD_LETTERED, last_error)
+        _finish(job, tally, progress, remaining, None, JobState.DEAD_LETTERED, last_error)
     elif remaining:
         tally.add(instance.pk, done, Outcome.RETRYING, last_error[:200], count=len(remaining))
-        _finish(job, remaining, next_at, JobState.RETRYING, last_error)
+        _finish(job, tally, progress, remaining, next_at, JobState.RETRYING, last_error)
     else:
-        _finish(job, [], None, JobState.DONE, "")
-    tally.flush()
+        _finish(job, tally, progress, [], None, JobState.DONE, "")
+    return not failed
 
 
 def adapter_of(instance: DestinationInstance, *, signing: bool = True) -> Adapter:
@@ -196,16 +280,33 @@ def build(adapter: Adapter, messages: list[dict]) -> tuple[list, list, str]:
 
 
 def exchanges(adapter, prepared: list[PreparedRequest]):
-    """Sends each request and reads its answer; the follow-up requests an answer calls for are
-    sent right after it, at most ``MAX_FOLLOW_UPS`` per prepared request. When the tool's requests
-    are independent, a job's requests go out side by side (``DELIVERY_PARALLEL_REQUESTS`` at a
-    time), so a job of a hundred webhook events waits for the slowest answer, not for their sum."""
-    if len(prepared) <= 1 or not adapter.independent_requests:
-        for first in prepared:
-            yield from _chain(adapter, first)
-        return
-    for chain in _request_pool().map(lambda first: _chain(adapter, first), prepared):
+    """(request, response, result) of every request ``chains`` sends."""
+    for chain in chains(adapter, prepared):
         yield from chain
+
+
+def chains(adapter, prepared: list[PreparedRequest]):
+    """Sends each request and reads its answer, yielding each request's chain of exchanges (the
+    follow-up requests an answer calls for are sent right after it, at most ``MAX_FOLLOW_UPS``)
+    as soon as it is complete.
+
+    Requests go out one at a time while the tool answers quickly: side by side would not be
+    faster (a process's requests share one core), and the fewer requests in flight, the fewer
+    are sent twice if the worker dies. Once answers are slow (``SLOW_ANSWER``) and the tool's
+    requests are independent, the rest go out ``DELIVERY_PARALLEL_REQUESTS`` at a time, so a job
+    of a hundred webhook events waits for the slowest answer, not for their sum."""
+    side_by_side = adapter.independent_requests and settings.DELIVERY_PARALLEL_REQUESTS > 1
+    pending, answered, waited = list(prepared), 0, 0.0
+    while pending:
+        started = time.monotonic()
+        chain = _chain(adapter, pending.pop(0))
+        answered, waited = answered + 1, waited + time.monotonic() - started
+        yield chain
+        if side_by_side and waited / answered > SLOW_ANSWER:
+            break
+    futures = [_request_pool().submit(_chain, adapter, first) for first in pending]
+    for future in as_completed(futures):
+        yield future.result()
 
 
 def _chain(adapter, first: PreparedRequest) -> list[tuple[PreparedRequest, Response, Result]]:
@@ -244,15 +345,19 @@ def _result(adapter, request: PreparedRequest, response: Response) -> Result:
         return Result(Verdict.RETRY, reason)
 
 
-def _finish(job: DeliveryJob, remaining, next_at, state, error: str) -> None:
-    DeliveryJob.objects.filter(pk=job.pk).update(
-        event_ids=remaining,
-        state=state,
-        next_attempt_at=next_at or timezone.now(),
-        lease_until=None,
-        last_error=error[:500],
-        updated_at=timezone.now(),
-    )
+def _finish(job, tally: Tally, progress: Progress, remaining, next_at, state, error: str):
+    """Ends the attempt: the events still owed, the next step, and the counters, together."""
+    with transaction.atomic():
+        progress.settle(tally, timezone.now())
+        DeliveryJob.objects.filter(pk=job.pk).update(
+            event_ids=remaining,
+            state=state,
+            next_attempt_at=next_at or timezone.now(),
+            lease_until=None,
+            last_error=error[:500],
+            updated_at=timezone.now(),
+        )
+        tally.flush()
 
 
 def _latency_ms(received_at: datetime, now: datetime) -> float:
@@ -321,17 +426,26 @@ def _record_error(
 
 
 def jobs_to_dispatch(grace: timedelta, limit: int = 500) -> list[int]:
-    """Due jobs whose task was not sent within ``grace`` (lost, or a retry whose time has come)."""
+    """Due jobs whose task was not sent within ``grace`` (lost, or a retry or a wait for a slot
+    whose time has come). Jobs of an instance whose breaker is open, or whose slots are all
+    taken, stay where they are: sending them would only have them wait again."""
     now = timezone.now()
+    busy = (
+        DeliveryJob.objects.filter(lease_until__gte=now)
+        .values("instance_id")
+        .annotate(taken=Count("pk"))
+        .filter(taken__gte=settings.DELIVERY_INSTANCE_SLOTS)
+        .values("instance_id")
+    )
+    breaker_open = InstanceHealth.objects.filter(open_until__gt=now).values("instance_id")
     due = (
         DeliveryJob.objects.filter(
             state__in=[JobState.PENDING, JobState.RETRYING], next_attempt_at__lte=now
         )
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .filter(
-            Q(queued_at__lt=now - grace)
-            | Q(state=JobState.RETRYING, queued_at__lt=F("next_attempt_at"))
-        )
+        .filter(Q(queued_at__lt=now - grace) | Q(queued_at__lt=F("next_attempt_at")))
+        .exclude(instance_id__in=busy)
+        .exclude(instance_id__in=breaker_open)
     )
     ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
     if ids:

@@ -207,10 +207,32 @@ class DeliveryJob(models.Model):
                 name="job_due",
             ),
             models.Index(fields=["instance_id", "state"], name="job_instance_state"),
+            # The jobs being sent, per instance (``deliveries.claim`` counts its slots).
+            models.Index(
+                fields=["instance_id", "lease_until"],
+                condition=Q(lease_until__isnull=False),
+                name="job_instance_leased",
+            ),
         ]
 
     def __str__(self):
         return f"job {self.pk}: {len(self.event_ids)} events to {self.instance_id} ({self.state})"
+
+
+class DeliveryAck(models.Model):
+    """An event of a job its tool acknowledged during an attempt that has not finished yet
+    (``deliveries.Progress``): what a worker that takes the job over need not send again.
+
+    Written once per answer and deleted when the attempt finishes, so on PostgreSQL the table is
+    unlogged: its writes skip the log, and a crash of PostgreSQL, which empties it, only means
+    that those events may be sent twice."""
+
+    id = models.BigAutoField(primary_key=True)
+    job_id = models.BigIntegerField(db_index=True)
+    event_id = models.BigIntegerField()
+
+    def __str__(self):
+        return f"event {self.event_id} of job {self.job_id}"
 
 
 class DeliveryError(models.Model):

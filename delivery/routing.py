@@ -16,8 +16,9 @@ from delivery.adapters import adapter_for
 from delivery.counters import Tally, count_ingest
 from delivery.models import DeliveryJob, Event, IngestBatch, Outcome
 
-# Longer than the routing task's hard time limit, so a live task never loses its claim.
-ROUTING_LEASE = timedelta(minutes=3)
+# Renewed while the task runs (``delivery/leases.py``): a batch whose worker died is routed by
+# another this long afterwards.
+ROUTING_LEASE = timedelta(seconds=30)
 REQUEUE_LIMIT = 1000  # per sweep; a larger backlog drains over the next sweeps
 
 

@@ -9,8 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from delivery import archive, counters, deliveries, routing
+from delivery import archive, counters, deliveries, leases, routing
 from delivery.models import IngestBatch
+from delivery.redoable import redoable_writes
 from segapp import sweeps
 
 log = logging.getLogger("segapp.delivery")
@@ -29,13 +30,19 @@ PUBLISH_RETRY_POLICY = {
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=100, time_limit=120)
 def route_batch(batch_id: int) -> None:
     if IngestBatch.claim(batch_id, routing.ROUTING_LEASE):
-        for job_id in routing.route_batch(batch_id):
+        lease = routing.ROUTING_LEASE.total_seconds()
+        with leases.held(IngestBatch, batch_id, lease), redoable_writes():
+            job_ids = routing.route_batch(batch_id)
+        for job_id in job_ids:
             publish(deliver_job, job_id)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=90, time_limit=100)
 def deliver_job(job_id: int) -> None:
-    deliveries.deliver_job(job_id)
+    with redoable_writes():
+        handed_on = deliveries.deliver_job(job_id)
+    if handed_on is not None:
+        publish(deliver_job, handed_on)
 
 
 @shared_task(acks_late=True, soft_time_limit=25, time_limit=30)

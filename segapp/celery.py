@@ -4,7 +4,7 @@ they are due (segapp/sweeps.py), so no separate ``celery beat`` is needed."""
 import os
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 
 from segapp import broker, embedded_broker
 
@@ -36,3 +36,10 @@ def stop_sweep_ticker(sender, **kwargs):
     ticker = getattr(sender.app, "segapp_ticker", None) if sender else None
     if ticker is not None:
         ticker.stop()
+
+
+@worker_process_shutdown.connect
+def close_progress_notes(**kwargs):
+    from delivery.progress import close_notes
+
+    close_notes()

@@ -69,8 +69,12 @@ DELIVERY_MAX_RESPONSE_BYTES = env_int("SEGAPP_DELIVERY_MAX_RESPONSE_BYTES", 64 *
 DELIVERY_RETRY_WINDOW = env_int("SEGAPP_DELIVERY_RETRY_WINDOW", 4 * 60 * 60)
 # First retry after about this many seconds, doubling each time (randomized).
 DELIVERY_RETRY_BASE_DELAY = env_int("SEGAPP_DELIVERY_RETRY_BASE_DELAY", 5)
-# How long a worker owns a job it is sending; a killed worker's jobs wait this long.
-DELIVERY_JOB_LEASE = env_int("SEGAPP_DELIVERY_JOB_LEASE", 120)
+# How long a worker owns a job it is sending, renewed while it sends (``delivery/leases.py``):
+# a killed worker's jobs are taken over this long after it died.
+DELIVERY_JOB_LEASE = env_int("SEGAPP_DELIVERY_JOB_LEASE", 30)
+# Jobs of one instance sent at the same time, across all workers: a tool that hangs holds at
+# most this many worker processes, and the others go on sending to the rest.
+DELIVERY_INSTANCE_SLOTS = env_int("SEGAPP_DELIVERY_INSTANCE_SLOTS", 2)
 # Requests of one job sent at the same time (threads per worker process).
 DELIVERY_PARALLEL_REQUESTS = env_int("SEGAPP_DELIVERY_PARALLEL_REQUESTS", 8)
 # /metrics answers this bearer token; unset, it answers clients on this machine only.

@@ -65,6 +65,16 @@ def _sink_endpoint_hosts(settings):
     settings.ENDPOINT_EXTRA_HOSTS = SINK_HOSTS.split(",")
 
 
+@pytest.fixture(autouse=True)
+def _progress_notes_closed():
+    # A delivery run in this process keeps a connection for its progress notes, as a worker
+    # process does until it stops: closed after each test, so the test database can be dropped.
+    yield
+    from delivery.progress import close_notes
+
+    close_notes()
+
+
 @pytest.fixture
 def catalog(db):
     """The shipped reference data, loaded by the real loader."""

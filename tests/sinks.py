@@ -34,6 +34,7 @@ class Sink:
         self.received: list[Received] = []
         self.replies: list[Reply] = []
         self.default = Reply()
+        self.in_flight = self.most_in_flight = 0  # requests being answered at once
         self._lock = threading.Lock()
         sink = self
 
@@ -54,14 +55,20 @@ class Sink:
                         )
                     )
                     reply = sink.replies.pop(0) if sink.replies else sink.default
-                if reply.delay:
-                    time.sleep(reply.delay)
-                self.send_response(reply.status)
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
+                    sink.in_flight += 1
+                    sink.most_in_flight = max(sink.most_in_flight, sink.in_flight)
+                try:
+                    if reply.delay:
+                        time.sleep(reply.delay)
+                    self.send_response(reply.status)
+                    for key, value in reply.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                finally:
+                    with sink._lock:
+                        sink.in_flight -= 1
 
             do_POST = do_PUT = do_GET = _handle
 
