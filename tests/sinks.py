@@ -40,6 +40,9 @@ class Sink:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The status line and headers, then the body, go out in two writes: without this,
+            # Nagle's algorithm holds the body until the client's delayed ACK, 40 ms later.
+            disable_nagle_algorithm = True
 
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
