@@ -3,9 +3,10 @@ happened. ``retries.decide`` says what follows each verdict; this module only ca
 
 import logging
 import time
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import Counter, deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
+from math import ceil
 
 from django.conf import settings
 from django.db import transaction
@@ -48,8 +49,8 @@ MAX_FOLLOW_UPS = 4
 _RANK = {Verdict.DELIVERED: 0, Verdict.DISCARD: 1, Verdict.RETRY: 2}
 # A job whose instance has no free slot waits for one to be handed on, or this long at most.
 SLOT_WAIT = timedelta(seconds=5)
-# Answers slower than this on average (seconds) send the rest of a job's requests side by side.
-SLOW_ANSWER = 0.05
+# A job has one more request in flight for each such span (seconds) its tool takes to answer.
+SLOW_ANSWER = 0.005
 
 
 def _claimable(job_id: int, now: datetime):
@@ -290,23 +291,42 @@ def chains(adapter, prepared: list[PreparedRequest]):
     follow-up requests an answer calls for are sent right after it, at most ``MAX_FOLLOW_UPS``)
     as soon as it is complete.
 
-    Requests go out one at a time while the tool answers quickly: side by side would not be
-    faster (a process's requests share one core), and the fewer requests in flight, the fewer
-    are sent twice if the worker dies. Once answers are slow (``SLOW_ANSWER``) and the tool's
-    requests are independent, the rest go out ``DELIVERY_PARALLEL_REQUESTS`` at a time, so a job
-    of a hundred webhook events waits for the slowest answer, not for their sum."""
-    side_by_side = adapter.independent_requests and settings.DELIVERY_PARALLEL_REQUESTS > 1
-    pending, answered, waited = list(prepared), 0, 0.0
-    while pending:
-        started = time.monotonic()
-        chain = _chain(adapter, pending.pop(0))
-        answered, waited = answered + 1, waited + time.monotonic() - started
-        yield chain
-        if side_by_side and waited / answered > SLOW_ANSWER:
-            break
-    futures = [_request_pool().submit(_chain, adapter, first) for first in pending]
-    for future in as_completed(futures):
-        yield future.result()
+    How many requests of a job are in flight follows how long the tool takes to answer: one at a
+    time while it answers within ``SLOW_ANSWER`` on average, one more for each such span, up to
+    ``DELIVERY_PARALLEL_REQUESTS`` when the tool's requests are independent. Against a quick tool
+    side by side would not be faster (a process's requests share one core), and the fewer
+    requests in flight, the fewer are sent twice if the worker dies; a slow tool's job waits for
+    its slowest answers, not for their sum."""
+    limit = settings.DELIVERY_PARALLEL_REQUESTS if adapter.independent_requests else 1
+    pending, in_flight = deque(prepared), set()
+    answers: list[float] = []  # seconds each took; the first waited for a new connection too
+    while pending or in_flight:
+        window = _window(answers[1:], limit)
+        if window == 1 and not in_flight:  # in this thread: no hand-over between threads
+            chain, seconds = _timed_chain(adapter, pending.popleft())
+            answers.append(seconds)
+            yield chain
+            continue
+        while pending and len(in_flight) < window:
+            in_flight.add(_request_pool().submit(_timed_chain, adapter, pending.popleft()))
+        done, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+        for future in done:
+            chain, seconds = future.result()
+            answers.append(seconds)
+            yield chain
+
+
+def _window(answers: list[float], limit: int) -> int:
+    """Requests to have in flight, given how long answers took so far."""
+    if not answers:
+        return 1
+    return min(limit, max(1, ceil(sum(answers) / len(answers) / SLOW_ANSWER)))
+
+
+def _timed_chain(adapter, first: PreparedRequest):
+    started = time.monotonic()
+    chain = _chain(adapter, first)
+    return chain, time.monotonic() - started
 
 
 def _chain(adapter, first: PreparedRequest) -> list[tuple[PreparedRequest, Response, Result]]:
