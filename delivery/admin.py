@@ -1,10 +1,24 @@
-"""Support screens for the archive. Everything is read-only: payloads are what a client sent and
-what destinations receive, so nobody edits them here; a stuck batch can be re-sent to routing."""
+"""Support screens for the archive and the delivery engine's state. Everything is read-only:
+payloads are what a client sent and what destinations receive, and jobs, breakers and counters
+change only through delivery itself and the console's re-delivery (which audits it); a stuck
+batch can be re-sent to routing."""
 
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from delivery.models import Event, IngestBatch, RejectedMessage, SeenMessage
+from delivery.models import (
+    DeliveryAck,
+    DeliveryCounter,
+    DeliveryError,
+    DeliveryJob,
+    Event,
+    IngestBatch,
+    IngestCounter,
+    InstanceHealth,
+    RedeliveryRun,
+    RejectedMessage,
+    SeenMessage,
+)
 from delivery.pretty import pretty_text
 from delivery.tasks import queue_routing
 from segapp.admin import ReadOnlyAdmin
@@ -86,3 +100,59 @@ class SeenMessageAdmin(ArchiveAdmin):
     list_display = ["message_id", "source", "received_at"]
     search_fields = ["=message_id"]
     list_filter = ["received_at"]
+
+
+class EngineAdmin(ReadOnlyAdmin):
+    """Rows the delivery engine keeps; searched by exact ids (the tables are large)."""
+
+    show_full_result_count = False
+    list_per_page = 50
+
+
+@admin.register(DeliveryJob)
+class DeliveryJobAdmin(EngineAdmin):
+    list_display = ["id", "instance_id", "source_id", "batch_id", "state", "attempts",
+                    "next_attempt_at", "lease_until", "last_error"]  # fmt: skip
+    list_filter = ["state"]
+    search_fields = ["=instance_id", "=source_id", "=batch__id"]
+
+
+@admin.register(DeliveryAck)
+class DeliveryAckAdmin(EngineAdmin):
+    list_display = ["id", "job_id", "event_id"]
+    search_fields = ["=job_id"]
+
+
+@admin.register(DeliveryError)
+class DeliveryErrorAdmin(EngineAdmin):
+    # Requests and answers were masked before they were stored (``deliveries._record_error``).
+    list_display = ["id", "instance_id", "job_id", "outcome", "reason", "created_at"]
+    list_filter = ["outcome"]
+    search_fields = ["=instance_id", "=job_id"]
+
+
+@admin.register(DeliveryCounter)
+class DeliveryCounterAdmin(EngineAdmin):
+    list_display = ["instance_id", "minute", "outcome", "reason", "count"]
+    list_filter = ["outcome"]
+    search_fields = ["=instance_id"]
+
+
+@admin.register(IngestCounter)
+class IngestCounterAdmin(EngineAdmin):
+    list_display = ["source_id", "minute", "accepted", "rejected", "duplicates"]
+    search_fields = ["=source_id"]
+
+
+@admin.register(RedeliveryRun)
+class RedeliveryRunAdmin(EngineAdmin):
+    list_display = ["id", "instance_id", "state", "requested_by", "done_jobs", "total_jobs",
+                    "events", "created_at", "finished_at"]  # fmt: skip
+    list_filter = ["state"]
+    search_fields = ["=instance_id", "requested_by"]
+
+
+@admin.register(InstanceHealth)
+class InstanceHealthAdmin(EngineAdmin):
+    list_display = ["instance_id", "consecutive_failures", "open_until"]
+    search_fields = ["=instance_id"]

@@ -74,3 +74,49 @@ def test_an_unrouted_batch_can_be_sent_to_routing_again(staff_client, stored, br
     )
     assert "Sent 1 of 1 unrouted batches." in response.content.decode()
     assert broker.llen("celery") == 1
+
+
+@pytest.fixture
+def engine_rows(stored, write_key):
+    """A job routed for a Webhooks instance, with its attempt's state as the engine writes it."""
+    from connections.instances import set_enabled
+    from connections.models import WriteKey
+    from delivery import routing
+    from delivery.models import DeliveryAck, DeliveryJob, InstanceHealth, RedeliveryRun
+    from tests.factories import make_instance
+
+    source = WriteKey.objects.get(key=write_key).source
+    instance = make_instance(source, "webhooks", settings={"webhookUrls": ["http://127.0.0.1:9/"]})
+    set_enabled(instance, True, None)
+    batch = IngestBatch.objects.get()
+    IngestBatch.claim(batch.pk, routing.ROUTING_LEASE)
+    (job_id,) = routing.route_batch(batch.pk)
+    DeliveryAck.objects.create(job_id=job_id, event_id=Event.objects.get().pk)
+    InstanceHealth.objects.create(instance_id=instance.pk, consecutive_failures=3)
+    RedeliveryRun.objects.create(instance_id=instance.pk, requested_by="owner@example.com")
+    return instance, DeliveryJob.objects.get(pk=job_id)
+
+
+@pytest.mark.parametrize(
+    ("model", "query"),
+    [
+        ("deliveryjob", "instance"),
+        ("deliveryack", "job"),
+        ("instancehealth", "instance"),
+        ("redeliveryrun", "instance"),
+        ("ingestcounter", "source"),
+    ],
+)
+def test_the_engines_rows_are_found_by_id_and_read_only(staff_client, engine_rows, model, query):
+    from django.apps import apps
+
+    instance, job = engine_rows
+    term = {"instance": instance.pk, "job": job.pk, "source": job.source_id}[query]
+    row = apps.get_model("delivery", model).objects.get()
+    link = reverse(f"admin:delivery_{model}_change", args=[row.pk])
+    listing = staff_client.get(reverse(f"admin:delivery_{model}_changelist"), {"q": term})
+    assert listing.status_code == 200 and link in listing.content.decode()
+    missing = staff_client.get(reverse(f"admin:delivery_{model}_changelist"), {"q": "0"})
+    assert link not in missing.content.decode()
+    assert staff_client.get(reverse(f"admin:delivery_{model}_add")).status_code == 403
+    assert staff_client.post(link, {}).status_code == 403
