@@ -314,7 +314,7 @@ def main() -> None:
                    str(args.concurrency), "--loglevel", "WARNING", "--without-mingle",
                    "--without-gossip"]  # fmt: skip
         if args.profile:
-            # Collapsed stacks of the worker and its child processes, for bench/profile.py.
+            # Collapsed stacks of the worker and its child processes, for bench/stacks.py.
             spy = Path(sys.executable).parent / "py-spy"
             command = [str(spy), "record", "--subprocesses", "--format", "raw", "--rate", "250",
                        "--output", args.profile, "--", *command]  # fmt: skip

@@ -1,7 +1,7 @@
 """Summarises py-spy's collapsed stacks (``--format raw``): the share of samples in which each
 function is on the stack (inclusive) and at its top (self), busiest first.
 
-    python bench/profile.py worker.txt [--match deliveries] [--top 40]
+    python bench/stacks.py worker.txt [--match deliveries] [--top 40]
 """
 
 import argparse
