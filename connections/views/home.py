@@ -9,4 +9,4 @@ from segapp.access import workspace_view
 
 @workspace_view()
 def connections_home(request):
-    return render(request, "connections/home.html", pipeline_context(request.workspace))
+    return render(request, "connections/home.html", pipeline_context(request))

@@ -15,12 +15,16 @@ from connections.filters import MAX_FILTERS_PER_INSTANCE
 from connections.forms import ConnectionSettingsForm, InstanceNameForm
 from connections.models import DestinationInstance
 from connections.settings_schema import SettingsInvalid
-from connections.views.sources import source_in_workspace
+from connections.views.sources import LISTED_WITHOUT, source_in_workspace
 from segapp.access import get_in_workspace, workspace_view
 from segapp.forms import add_refusal
 from segapp.navigation import safe_next, with_next
 from segapp.ordering import natural_sorted
+from segapp.paging import page_of
 from segapp.refusal import Refusal
+
+# Instances per page on the destinations list.
+INSTANCES_PER_PAGE = 100
 
 
 def filter_list_context(instance) -> dict:
@@ -56,8 +60,12 @@ def _copy_from(request, metadata, exclude=None) -> DestinationInstance | None:
 
 @workspace_view()
 def instance_list(request):
-    rows = request.workspace.destination_instances.select_related("source", "metadata")
-    return render(request, "connections/destinations.html", {"instances": natural_sorted(rows)})
+    rows = request.workspace.destination_instances.defer(*LISTED_WITHOUT).prefetch_related(
+        "source", "metadata"
+    )
+    page = page_of(natural_sorted(rows), request, INSTANCES_PER_PAGE)
+    context = {"instances": page.object_list, "page": page}
+    return render(request, "connections/destinations.html", context)
 
 
 @workspace_view()

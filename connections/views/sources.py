@@ -15,6 +15,7 @@ from segapp.access import get_in_workspace, workspace_view
 from segapp.forms import add_refusal
 from segapp.navigation import safe_next, with_next
 from segapp.ordering import natural_sorted
+from segapp.paging import page_of
 from segapp.refusal import Refusal
 
 
@@ -24,10 +25,15 @@ def source_in_workspace(request, source_id) -> Source:
     )
 
 
+# What a list of thousands of instances need not read: each instance's settings, and (below) a
+# copy of its catalog entry's settings schema per row: catalog entries are prefetched once each.
+LISTED_WITHOUT = ("settings", "encrypted_secrets")
+
+
 def sources_with_instances(workspace) -> list[Source]:
     """The workspace's sources, each with its instances (``connected``) and their catalog
-    entries, both in natural order (two queries)."""
-    instances = DestinationInstance.objects.select_related("metadata")
+    entries, both in natural order (a few queries, however many rows)."""
+    instances = DestinationInstance.objects.defer(*LISTED_WITHOUT).prefetch_related("metadata")
     rows = natural_sorted(
         workspace.sources.select_related("metadata").prefetch_related(
             Prefetch("instances", queryset=instances)
@@ -38,15 +44,20 @@ def sources_with_instances(workspace) -> list[Source]:
     return rows
 
 
-def pipeline_context(workspace) -> dict:
-    """Sources and every instance of them, for the pages that list both with health."""
-    rows = sources_with_instances(workspace)
-    return {"sources": rows, "instances": [i for s in rows for i in s.connected]}
+# Sources per page on the pages that list each source with its instances.
+SOURCES_PER_PAGE = 25
+
+
+def pipeline_context(request) -> dict:
+    """A page of sources and every instance of them, for the pages that list both with health."""
+    page = page_of(sources_with_instances(request.workspace), request, SOURCES_PER_PAGE)
+    rows = page.object_list
+    return {"sources": rows, "instances": [i for s in rows for i in s.connected], "page": page}
 
 
 @workspace_view()
 def source_list(request):
-    return render(request, "connections/sources.html", pipeline_context(request.workspace))
+    return render(request, "connections/sources.html", pipeline_context(request))
 
 
 @workspace_view()
