@@ -47,6 +47,9 @@ class Sink:
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if len(body) < length:  # the sender went away mid-request: nothing arrived
+                    self.close_connection = True
+                    return
                 with sink._lock:
                     sink.received.append(
                         Received(
