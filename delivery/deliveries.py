@@ -10,7 +10,7 @@ from math import ceil
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -60,14 +60,15 @@ def _claimable(job_id: int, now: datetime):
     ).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
 
 
-def _slots_taken(now: datetime):
-    """How many jobs of the same instance workers hold now (for ``claim``'s subquery)."""
-    return Subquery(
-        DeliveryJob.objects.filter(instance_id=OuterRef("instance_id"), lease_until__gte=now)
-        .order_by()
+def _without_a_free_slot(now: datetime):
+    """Instances whose ``DELIVERY_INSTANCE_SLOTS`` jobs are all being sent now (few rows: the
+    leased jobs, through their partial index)."""
+    return (
+        DeliveryJob.objects.filter(lease_until__gte=now)
         .values("instance_id")
         .annotate(taken=Count("pk"))
-        .values("taken")
+        .filter(taken__gte=settings.DELIVERY_INSTANCE_SLOTS)
+        .values("instance_id")
     )
 
 
@@ -78,11 +79,9 @@ def claim(job_id: int, now: datetime) -> bool:
     The slots are isolation: a tool that hangs keeps at most that many worker processes waiting,
     and the others go on sending to everyone else. Two workers claiming at the same moment may
     each see a free slot, so the limit can be passed by one now and then, never by many."""
-    taken = Coalesce(_slots_taken(now), 0)
     return (
         _claimable(job_id, now)
-        .alias(taken=taken)
-        .filter(taken__lt=settings.DELIVERY_INSTANCE_SLOTS)
+        .exclude(instance_id__in=_without_a_free_slot(now))
         .update(
             lease_until=now + timedelta(seconds=settings.DELIVERY_JOB_LEASE),
             attempts=F("attempts") + 1,
@@ -450,13 +449,6 @@ def jobs_to_dispatch(grace: timedelta, limit: int = 500) -> list[int]:
     whose time has come). Jobs of an instance whose breaker is open, or whose slots are all
     taken, stay where they are: sending them would only have them wait again."""
     now = timezone.now()
-    busy = (
-        DeliveryJob.objects.filter(lease_until__gte=now)
-        .values("instance_id")
-        .annotate(taken=Count("pk"))
-        .filter(taken__gte=settings.DELIVERY_INSTANCE_SLOTS)
-        .values("instance_id")
-    )
     breaker_open = InstanceHealth.objects.filter(open_until__gt=now).values("instance_id")
     due = (
         DeliveryJob.objects.filter(
@@ -464,7 +456,7 @@ def jobs_to_dispatch(grace: timedelta, limit: int = 500) -> list[int]:
         )
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .filter(Q(queued_at__lt=now - grace) | Q(queued_at__lt=F("next_attempt_at")))
-        .exclude(instance_id__in=busy)
+        .exclude(instance_id__in=_without_a_free_slot(now))
         .exclude(instance_id__in=breaker_open)
     )
     ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
