@@ -5,13 +5,16 @@ Everything a chunk writes (new tables and columns, rows, discards) is in one tra
 caller commits it, and only then moves the high-water mark, so a crash loads nothing twice.
 """
 
+import io
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
 
 import psycopg
 from django.conf import settings
 from psycopg import sql
+from psycopg.copy import FileWriter
 
 from delivery import egress
 from warehouses.rows import (
@@ -229,14 +232,29 @@ def _ensure_table(conn, schema: str, table: str, known: dict | None, new: dict) 
         )
 
 
-def _copy(conn, target, names, records: list[tuple]) -> None:
+def _copy(conn, target, names, text: bytes) -> None:
     with conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(target, names)) as copy:
-        for record in records:
-            copy.write_row(record)
+        copy.write(text)
 
 
-def _merge(conn, schema, table, staging, columns: list[str], records: list[tuple]) -> int:
-    """Adds ``records`` whose id the table lacks; the number added. Users are updated instead:
+def copy_encoder(conn) -> Callable[[Iterable[tuple]], bytes]:
+    """A function that turns records into COPY's text for ``conn``, without using it: psycopg
+    formats them (in C), here, so that the thread sending them into the warehouse holds the
+    interpreter only between sends."""
+    cursor = conn.cursor()  # never runs a statement: it only lends the connection's adapters
+
+    def encode(records: Iterable[tuple]) -> bytes:
+        text = io.BytesIO()
+        with psycopg.Copy(cursor, binary=False, writer=FileWriter(text)) as copy:
+            for record in records:
+                copy.write_row(record)
+        return text.getvalue()
+
+    return encode
+
+
+def _merge(conn, schema, table, staging, columns: list[str], text: bytes, count: int) -> int:
+    """Adds the ``count`` records of ``text`` whose id the table lacks; the number added. Users are updated instead:
     the newest traits win, and a trait not sent keeps its value.
 
     Nearly always every id is new, and one COPY straight into the table does it (inside a
@@ -248,13 +266,13 @@ def _merge(conn, schema, table, staging, columns: list[str], records: list[tuple
     if table != "users":
         try:
             with conn.transaction():
-                _copy(conn, target, names, records)
-            return len(records)
+                _copy(conn, target, names, text)
+            return count
         except psycopg.errors.UniqueViolation:
             pass
     staging = sql.Identifier(staging)
     conn.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE {}) ON COMMIT DROP").format(staging, target))
-    _copy(conn, staging, names, records)
+    _copy(conn, staging, names, text)
     if table == "users":
         updates = sql.SQL(", ").join(
             sql.SQL("{0} = COALESCE(EXCLUDED.{0}, {1}.{0})").format(
@@ -306,18 +324,40 @@ def _users(rows: list[Row]) -> list[Row]:
     return list(merged.values())
 
 
-def load_chunk(conn, schema: str, rows: list[Row], known: dict[str, dict[str, str]]) -> ChunkResult:
-    """Writes ``rows`` into ``schema`` (in the caller's transaction); ``known`` is the schema's
-    tables as ``existing_columns`` read them, and is kept up to date."""
-    result = ChunkResult()
-    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+@dataclass
+class TableLoad:
+    """One table's part of a chunk, ready to write: the columns to create or add first (``known``
+    None: the table is new), and its records in ``names`` order as COPY text."""
+
+    table: str
+    known: dict | None
+    new: dict
+    names: list[str]
+    text: bytes = b""
+    count: int = 0
+
+
+@dataclass
+class ChunkLoad:
+    tables: list[TableLoad] = field(default_factory=list)
+    discards: list = field(default_factory=list)  # (row, column, value, why)
+    # The schema's tables and columns once the chunk is written.
+    columns: dict = field(default_factory=dict)
+
+
+def prepare_chunk(
+    rows: list[Row], known: dict[str, dict[str, str]], encode: Callable[[Iterable[tuple]], bytes]
+) -> ChunkLoad:
+    """Everything writing ``rows`` needs, worked out without the warehouse: which columns to add
+    and of what type, each table's records, and the values no column can hold. ``known`` is the
+    schema's tables as ``existing_columns`` read them, and is kept up to date."""
+    load = ChunkLoad()
     by_table: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         by_table[row.table].append(row)
     if "users" in by_table:
         by_table["users"] = _users(by_table["users"])
-    discards = []
-    for number, (table, table_rows) in enumerate(by_table.items()):
+    for table, table_rows in by_table.items():
         dicts = [row.values for row in table_rows]
         present = set().union(*dicts)
         columns = known.get(table)
@@ -327,13 +367,13 @@ def load_chunk(conn, schema: str, rows: list[Row], known: dict[str, dict[str, st
         else:
             missing = present - columns.keys()
             new = _plan_columns(dicts, missing) if missing else {}
-        if columns is None or new:
-            _ensure_table(conn, schema, table, columns, new)
-            columns = known[table] = {**(columns or {}), **new}
         names = sorted(present)
-        records = _records(dicts, names)
+        part = TableLoad(table, columns, new, names)
+        load.tables.append(part)
+        columns = known[table] = {**(columns or {}), **new}
         # Column by column: one type check per column, not per value.
-        checked, unfit, changed = [], [], False
+        records = _records(dicts, names)
+        checked, changed = [], False
         for name, values in zip(names, map(list, zip(*records, strict=True)), strict=True):
             column = values if name in SERVER_TIMESTAMPS else column_texts(values, columns[name])
             if column is not values:
@@ -342,20 +382,36 @@ def load_chunk(conn, schema: str, rows: list[Row], known: dict[str, dict[str, st
                     for i, (value, text) in enumerate(zip(values, column, strict=True)):
                         if text is None and value is not None:
                             why = refusal(value, columns[name])
-                            unfit.append((table_rows[i], name, value, why))
+                            load.discards.append((table_rows[i], name, value, why))
             checked.append(column)
-        if changed:
-            records = list(zip(*checked, strict=True))
-        discards += unfit
-        discards += [
+        part.text = encode(zip(*checked, strict=True) if changed else records)
+        part.count = len(records)
+        load.discards += [
             (row, *refused) for row in table_rows if row.refused for refused in row.refused
         ]
+        load.columns[table] = dict(columns)
+    return load
+
+
+def write_chunk(conn, schema: str, load: ChunkLoad, known: dict) -> ChunkResult:
+    """Writes a prepared chunk into ``schema`` (in the caller's transaction)."""
+    result = ChunkResult(columns=load.columns)
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    for number, part in enumerate(load.tables):
+        if part.known is None or part.new:
+            _ensure_table(conn, schema, part.table, part.known, part.new)
         staging = f"segapp_staging_{number}"
-        result.inserted[table] = _merge(conn, schema, table, staging, names, records)
-        result.columns[table] = dict(columns)
-    if discards:
-        result.discarded = _discard(conn, schema, known, discards)
+        result.inserted[part.table] = _merge(
+            conn, schema, part.table, staging, part.names, part.text, part.count
+        )
+    if load.discards:
+        result.discarded = _discard(conn, schema, known, load.discards)
     return result
+
+
+def load_chunk(conn, schema: str, rows: list[Row], known: dict[str, dict[str, str]]) -> ChunkResult:
+    """``prepare_chunk`` and ``write_chunk`` one after the other."""
+    return write_chunk(conn, schema, prepare_chunk(rows, known, copy_encoder(conn)), known)
 
 
 def _discard(conn, schema: str, known: dict, discards: list) -> int:

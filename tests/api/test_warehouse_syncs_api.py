@@ -16,6 +16,9 @@ from tests.factories import make_source, make_workspace
 from warehouses import operations, syncs
 from warehouses.models import Sync, Warehouse
 
+# A sync reads the archive on a thread of its own, which sees only committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 CLOSED_PORT = 9
 ORDER = {"type": "track", "event": "Order Completed", "userId": "u1"}
 EVENTS = [
