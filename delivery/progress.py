@@ -15,6 +15,7 @@ would only be sent twice.
 import logging
 import os
 import select
+from contextlib import suppress
 
 import psycopg
 from django.db import connection
@@ -24,7 +25,8 @@ from delivery.models import DeliveryAck, DeliveryJob, Outcome
 
 logger = logging.getLogger(__name__)
 
-_NOTE = f"INSERT INTO {DeliveryAck._meta.db_table} (job_id, event_id) VALUES ($1, $2)".encode()
+_INSERT = f"INSERT INTO {DeliveryAck._meta.db_table} (job_id, event_id) VALUES "
+_NOTE = (_INSERT + "($1, $2)").encode()
 
 
 class Progress:
@@ -58,17 +60,17 @@ class _Notes:
         self.connection.autocommit = True
         self.connection.execute("SET synchronous_commit TO off")  # see delivery/redoable.py
         self.pgconn = self.connection.pgconn
-        self.answer_due = False
+        self.unanswered: tuple[int, int] | None = None
 
-    def send(self, job_id: int, event_id: int) -> None:
+    def send(self, note: tuple[int, int]) -> None:
         self.read_answer()
-        self.pgconn.send_query_params(_NOTE, [str(job_id).encode(), str(event_id).encode()])
+        self.pgconn.send_query_params(_NOTE, [str(n).encode() for n in note])
         while self.pgconn.flush():  # what the socket could not take at once
             select.select([], [self.pgconn.socket], [])
-        self.answer_due = True
+        self.unanswered = note
 
     def read_answer(self) -> None:
-        if not self.answer_due:
+        if self.unanswered is None:
             return
         while self.pgconn.is_busy():
             select.select([self.pgconn.socket], [], [])
@@ -76,37 +78,47 @@ class _Notes:
         while (result := self.pgconn.get_result()) is not None:
             if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
                 raise psycopg.OperationalError(self.pgconn.get_error_message())
-        self.answer_due = False
+        self.unanswered = None
 
 
 _notes: _Notes | None = None
 
 
 def _note(job_id: int, event_id: int) -> None:
-    global _notes
     if connection.vendor != "postgresql":  # SQLite: a local write, nothing to wait for
         DeliveryAck.objects.create(job_id=job_id, event_id=event_id)
         return
-    try:
-        if _notes is None or _notes.pid != os.getpid():  # made after the fork
-            _notes = _Notes()
-        _notes.send(job_id, event_id)
-    except psycopg.Error as error:
-        # The notes' connection broke: this note is written the slow way, the next on a new one.
-        logger.warning("acknowledgement noted without its connection", extra={"error": str(error)})
-        _notes = None
-        DeliveryAck.objects.create(job_id=job_id, event_id=event_id)
+    note = (job_id, event_id)
+    _on_notes(lambda notes: notes.send(note), note)
 
 
 def _notes_written() -> None:
     """Waits for the last note's answer, so reads on Django's connection see every note."""
-    global _notes
     if _notes is not None and _notes.pid == os.getpid():
-        try:
-            _notes.read_answer()
-        except psycopg.Error as error:
-            logger.warning("a noted acknowledgement was refused", extra={"error": str(error)})
-            _notes = None
+        _on_notes(_Notes.read_answer)
+
+
+def _on_notes(action, note: tuple[int, int] | None = None) -> None:
+    """Runs ``action`` on this process's notes connection. Should the connection break (the
+    server restarted, a failover, a pooler ending it), the note whose answer had not come may
+    never have been taken: it is written again, with ``note``, on a new connection (a note
+    written twice is harmless), and the attempt goes on. Were the database out of reach, the
+    attempt ends and its events not noted are sent again."""
+    global _notes
+    if _notes is None or _notes.pid != os.getpid():  # made after the fork
+        _notes = _Notes()
+    try:
+        action(_notes)
+    except psycopg.Error as error:
+        logger.warning("acknowledgements' connection broke", extra={"error": str(error)})
+        unsure = [n for n in (_notes.unanswered, note) if n is not None]
+        with suppress(psycopg.Error):
+            _notes.connection.close()
+        _notes = None
+        fresh = _Notes()
+        for job_id, event_id in unsure:
+            fresh.connection.execute(_INSERT + "(%s, %s)", [job_id, event_id])
+        _notes = fresh
 
 
 def close_notes() -> None:
