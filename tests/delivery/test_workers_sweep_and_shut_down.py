@@ -11,9 +11,11 @@ from collections import Counter
 import orjson
 import pytest
 import requests
+from segment.analytics import Client
 
 from connections.instances import set_enabled
 from tests.delivery.conftest import process_env, start_web
+from tests.delivery.test_engine_workers import cut_connections
 from tests.factories import make_instance, make_source
 from tests.processes import REPO, start, stop, wait_for
 from tests.sinks import Reply, Sink
@@ -140,4 +142,45 @@ def test_sigterm_to_web_and_worker_during_traffic_loses_nothing(source, broker, 
         for proc in (first, second):
             if proc is not None:
                 stop(proc, sig=signal.SIGTERM)
+        sink.close()
+
+
+def test_connections_cut_during_ingest_and_delivery_lose_nothing_and_send_twice_at_most_a_few(
+    source, broker, tmp_path
+):
+    """3,000 events from Segment's Python library through gunicorn to a quick tool, while
+    PostgreSQL ends every session of the web and worker processes ten times: the library's
+    retries and the tracking API's dedupe keep each event once, and at most 0.1% arrive twice."""
+    sink = Sink()
+    hook(source, sink, "hook")
+    proc, _, base_url = start_web(os.environ["CELERY_BROKER_URL"], workers=2)
+    first, _ = worker(tmp_path, "first", SEGAPP_DELIVERY_JOB_LEASE="3")
+    cuts: list[int] = []
+    client = Client(source.write_keys.get().key, host=base_url, upload_size=100,
+                    upload_interval=0.05, max_queue_size=10_000, max_retries=20)  # fmt: skip
+    try:
+        sent = []
+        for n in range(3000):  # for about three seconds, a cut every 0.3 s
+            sent.append(
+                client.track(user_id="u", event="Paid", properties={"n": n})[1]["messageId"]
+            )
+            if n % 100 == 99:
+                time.sleep(0.1)
+                if n % 300 == 299:
+                    cuts.append(cut_connections())
+        client.flush()
+        client.join()
+        wait_for(lambda: set(ids(sink)) >= set(sent), timeout=180, interval=0.5,
+                 message="every event delivered")  # fmt: skip
+        time.sleep(2)  # a late second copy would show now
+        delivered = Counter(ids(sink))
+        twice = sum(delivered.values()) - len(delivered)
+        print(f"sessions ended per cut: {cuts}; {twice} of 3,000 sent twice")
+        assert set(delivered) == set(sent)
+        assert sum(cuts) >= 10, "the cuts ended too few sessions to test anything"
+        assert twice <= 3, f"{twice} events were sent twice"
+    finally:
+        client.shutdown()
+        for process in (proc, first):
+            stop(process, sig=signal.SIGTERM)
         sink.close()
