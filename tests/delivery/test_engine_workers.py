@@ -10,16 +10,18 @@ import time
 from datetime import datetime
 
 import orjson
+import psycopg
 import pytest
 import requests
 from django.db import connection
 from segment.analytics import Client
 
 from connections.instances import set_enabled, set_mode
-from delivery.models import DeliveryJob
+from delivery.models import DeliveryJob, Event, IngestBatch
+from delivery.routing import ROUTING_LEASE
 from tests.delivery.conftest import process_env
 from tests.factories import make_instance, make_source
-from tests.processes import REPO, start, stop, wait_for
+from tests.processes import REPO, start, stop, test_database_url, wait_for
 from tests.sinks import Reply, Sink
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -252,6 +254,48 @@ def test_connections_cut_mid_delivery_lose_nothing_and_send_again_at_most_a_few(
         assert twice <= 2, f"{twice} events were sent twice"
     finally:
         stop(proc, sig=signal.SIGTERM)
+
+
+def test_a_routing_task_killed_after_its_claim_is_taken_over_one_lease_later(
+    api, source, sinks, broker, tmp_path
+):
+    """The worker routing a batch is killed after claiming it (its read of the events held up by
+    a lock): another worker routes the batch once the dead claim's lease has run out, about 30 s
+    later, not minutes, and each event arrives once."""
+    sink = sinks()
+    hook(source, sink, "A")
+    batch = [{"type": "track", "event": "Paid", "userId": "u", "messageId": f"m-{n}"}
+             for n in range(10)]  # fmt: skip
+    assert api.batch(batch).status_code == 200
+    (batch_id,) = IngestBatch.objects.values_list("pk", flat=True)
+    lock = psycopg.connect(test_database_url())
+    lock.execute(f"LOCK TABLE {Event._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+    first, _ = worker(tmp_path, broker, concurrency=1)
+    second = None
+    try:
+        wait_for(lambda: IngestBatch.objects.get(pk=batch_id).lease_until is not None,
+                 timeout=60, interval=0.05, message="the batch claimed")  # fmt: skip
+        time.sleep(1)  # the claim renewed at least once: the lease counts from its last renewal
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(10)
+        killed_at = time.monotonic()
+        lock.rollback()
+        assert IngestBatch.objects.get(pk=batch_id).routed_at is None
+        second, _ = worker(tmp_path, broker, concurrency=1)
+        wait_for(lambda: len(sink.received) == 10, timeout=120, interval=0.1,
+                 message="the batch routed and delivered by the second worker")  # fmt: skip
+        took = time.monotonic() - killed_at
+        print(
+            f"delivered {took:.1f} s after the kill (lease {ROUTING_LEASE.total_seconds():.0f} s)"
+        )
+        assert took < 45, "a dead claim must be taken over in about 30 s, not minutes"
+        time.sleep(1)  # a late second copy would show now
+        assert sorted(ids(sink)) == sorted(m["messageId"] for m in batch)
+    finally:
+        lock.close()
+        stop(first, sig=signal.SIGKILL)
+        if second is not None:
+            stop(second, sig=signal.SIGTERM)
 
 
 def latencies_ms(sink, prefix: str) -> list[float]:
