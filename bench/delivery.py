@@ -14,7 +14,8 @@ Phases, one after another:
    they can. Nothing Segapp does can beat it on this machine.
 2. **One instance**: ``--events`` events through ``/v1/batch`` (100 per request) to one Webhooks
    instance pointed at nginx; events/s from the first request to the last arrival in nginx's log,
-   and that rate as a fraction of the floor.
+   and that rate as a fraction of the floor; and the CPU time each kind of process on the machine
+   (worker, gunicorn, PostgreSQL, nginx, …) spent per delivery meanwhile (``cpu.py``).
 3. **Many instances**: the same number of deliveries spread over ``--instances`` instances; the
    cost per delivery against phase 2.
 4. **Latency at half load**: events at half of phase 2's rate for ``--latency-seconds`` to one
@@ -42,6 +43,7 @@ import requests
 import urllib3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cpu import CpuShare
 from ingest import REPO, bench_source, serve, stop
 
 NGINX = "/usr/sbin/nginx"
@@ -167,19 +169,21 @@ def _floor_sender(url: str, body: bytes, seconds: float, counts) -> None:
     counts.put(sent)
 
 
-def sender_floor(url: str, processes: int, seconds: float) -> float:
+def sender_floor(url: str, processes: int, seconds: float) -> tuple[float, str]:
+    """Requests/s of the bare senders, and their CPU per request by kind of process."""
     counts = multiprocessing.Queue()
     body = webhook_body()
     senders = [
         multiprocessing.Process(target=_floor_sender, args=(url, body, seconds, counts))
         for _ in range(processes)
     ]
-    for sender in senders:
-        sender.start()
-    total = sum(counts.get() for _ in senders)
+    with CpuShare() as cpu:
+        for sender in senders:
+            sender.start()
+        total = sum(counts.get() for _ in senders)
     for sender in senders:
         sender.join()
-    return total / seconds
+    return total / seconds, cpu.per(total, "request")
 
 
 def add_instances(write_key: str, count: int, url: str) -> None:
@@ -247,9 +251,10 @@ def throughput(base: str, nginx: Nginx, instances: int, deliveries: int) -> dict
     key = bench_source()
     add_instances(key, instances, nginx.url)
     nginx.reset()
-    started = send_events(base, key, events)
     expected = events * instances
-    wait_for(lambda: len(nginx.arrivals()), expected)
+    with CpuShare() as cpu:
+        started = send_events(base, key, events)
+        wait_for(lambda: len(nginx.arrivals()), expected)
     time.sleep(0.5)  # the log's last buffer
     arrivals = nginx.arrivals()
     elapsed = max(arrivals) - started
@@ -262,6 +267,7 @@ def throughput(base: str, nginx: Nginx, instances: int, deliveries: int) -> dict
         "deliveries_per_s": len(arrivals) / elapsed,
         "events_per_s": events / elapsed,
         "ms_per_delivery": elapsed * 1000 / max(len(arrivals), 1),
+        "cpu": cpu.per(max(len(arrivals), 1)),
     }
 
 
@@ -287,6 +293,7 @@ def report(result: dict) -> None:
         f" ({result['events_per_s']:,.0f} events/s), {result['ms_per_delivery']:.3f} ms per delivery",
         flush=True,
     )
+    print(f"  {result['cpu']}", flush=True)
 
 
 def main() -> None:
@@ -304,9 +311,10 @@ def main() -> None:
 
     nginx = Nginx()
     try:
-        floor = sender_floor(nginx.url, args.concurrency, args.floor_seconds)
+        floor, floor_cpu = sender_floor(nginx.url, args.concurrency, args.floor_seconds)
         print(f"{os.cpu_count()} CPUs; worker --concurrency {args.concurrency}", flush=True)
         print(f"sender floor ({args.concurrency} urllib3 processes → nginx): {floor:,.0f} requests/s", flush=True)  # fmt: skip
+        print(f"  {floor_cpu}", flush=True)
         bench_source()  # migrates
         refuse_a_backlog()
         env = {**os.environ, "SEGAPP_EGRESS_ALLOW_PRIVATE": "1", "SEGAPP_DISPATCH_INTERVAL": "1"}
