@@ -53,11 +53,15 @@ SLOT_WAIT = timedelta(seconds=5)
 SLOW_ANSWER = 0.005
 
 
-def _claimable(job_id: int, now: datetime):
-    """The job, if it is due and no worker holds a live lease on it."""
+def _due(now: datetime):
+    """Jobs whose time has come and on which no worker holds a live lease."""
     return DeliveryJob.objects.filter(
-        pk=job_id, state__in=[JobState.PENDING, JobState.RETRYING], next_attempt_at__lte=now
+        state__in=[JobState.PENDING, JobState.RETRYING], next_attempt_at__lte=now
     ).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+
+
+def _claimable(job_id: int, now: datetime):
+    return _due(now).filter(pk=job_id)
 
 
 def _without_a_free_slot(now: datetime):
@@ -451,10 +455,7 @@ def jobs_to_dispatch(grace: timedelta, limit: int = 500) -> list[int]:
     now = timezone.now()
     breaker_open = InstanceHealth.objects.filter(open_until__gt=now).values("instance_id")
     due = (
-        DeliveryJob.objects.filter(
-            state__in=[JobState.PENDING, JobState.RETRYING], next_attempt_at__lte=now
-        )
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        _due(now)
         .filter(Q(queued_at__lt=now - grace) | Q(queued_at__lt=F("next_attempt_at")))
         .exclude(instance_id__in=_without_a_free_slot(now))
         .exclude(instance_id__in=breaker_open)
