@@ -221,7 +221,7 @@ class DeliveryJob(models.Model):
 
 class DeliveryAck(models.Model):
     """An event of a job its tool acknowledged during an attempt that has not finished yet
-    (``deliveries.Progress``): what a worker that takes the job over need not send again.
+    (``delivery.progress.Progress``): what a worker that takes the job over need not send again.
 
     Written once per answer and deleted when the attempt finishes, so on PostgreSQL the table is
     unlogged: its writes skip the log, and a crash of PostgreSQL, which empties it, only means

@@ -75,7 +75,8 @@ DELIVERY_JOB_LEASE = env_int("SEGAPP_DELIVERY_JOB_LEASE", 30)
 # Jobs of one instance sent at the same time, across all workers: a tool that hangs holds at
 # most this many worker processes, and the others go on sending to the rest.
 DELIVERY_INSTANCE_SLOTS = env_int("SEGAPP_DELIVERY_INSTANCE_SLOTS", 2)
-# Requests of one job sent at the same time (threads per worker process).
+# Requests of one job in flight at once to a tool that answers slowly (threads per worker
+# process; a quick tool gets them one at a time, ``deliveries.chains``).
 DELIVERY_PARALLEL_REQUESTS = env_int("SEGAPP_DELIVERY_PARALLEL_REQUESTS", 8)
 # /metrics answers this bearer token; unset, it answers clients on this machine only.
 METRICS_TOKEN = env_str("SEGAPP_METRICS_TOKEN")
