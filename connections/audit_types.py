@@ -18,6 +18,8 @@ def register() -> None:
             "instance.settings_copied": "copied settings",
             "instance.settings_restored": "restored settings",
             "instance.redelivery_requested": "re-delivered dead letters",
+            "instance.replay_started": "started a replay to destination",
+            "instance.replay_cancelled": "cancelled a replay to destination",
             "instance.deleted": "deleted destination",
         },
         audit.linker(DestinationInstance.objects, "connections:instance-detail", "pk"),

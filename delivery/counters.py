@@ -11,14 +11,32 @@ from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from delivery import prometheus
-from delivery.models import LATENCY_BOUNDS_MS, LATENCY_FIELDS, DeliveryCounter, IngestCounter
+from delivery.models import (
+    LATENCY_BOUNDS_MS,
+    LATENCY_FIELDS,
+    DeliveryCounter,
+    IngestCounter,
+    Outcome,
+    Replay,
+)
+
+# What each outcome of a replay's job adds to in the replay (retrying adds to nothing yet).
+_REPLAY_FIELDS = {
+    Outcome.DELIVERED: "sent",
+    Outcome.DISCARDED: "failed",
+    Outcome.DEAD_LETTERED: "failed",
+    Outcome.FILTERED: "filtered",
+}
 
 
 class Tally:
-    """Outcomes gathered during one task, written in one go by ``flush``."""
+    """Outcomes gathered during one task, written in one go by ``flush``. A replay's outcomes
+    (``replay_id``) are counted in the replay only, apart from live traffic."""
 
-    def __init__(self):
+    def __init__(self, replay_id: str | None = None):
         self._rows = defaultdict(lambda: [0, 0.0, [0] * (len(LATENCY_BOUNDS_MS) + 1)])
+        self.replay_id = replay_id
+        self._replay = defaultdict(int)
 
     def add(
         self,
@@ -29,9 +47,13 @@ class Tally:
         latencies_ms=(),
         count=None,
     ):
-        row = self._rows[(instance_id, at.replace(second=0, microsecond=0), outcome, reason[:200])]
         latencies = list(latencies_ms)
         count = count if count is not None else len(latencies)
+        if self.replay_id:
+            if name := _REPLAY_FIELDS.get(outcome):
+                self._replay[name] += count
+            return
+        row = self._rows[(instance_id, at.replace(second=0, microsecond=0), outcome, reason[:200])]
         row[0] += count
         prometheus.count_outcome(instance_id, outcome, count, latencies)
         for latency in latencies:
@@ -39,6 +61,11 @@ class Tally:
             row[2][bisect_left(LATENCY_BOUNDS_MS, latency)] += 1
 
     def flush(self) -> None:
+        if self._replay:
+            Replay.objects.filter(pk=self.replay_id).update(
+                **{name: F(name) + n for name, n in self._replay.items()}
+            )
+            self._replay.clear()
         # Sorted keys: two workers lock the same counter rows in the same order (no deadlock).
         for key in sorted(self._rows):
             count, latency_sum, histogram = self._rows[key]

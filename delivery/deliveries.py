@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from connections import endpoints
 from connections.models import DestinationInstance
-from delivery import leases, pipeline, retries, routing
+from delivery import leases, pipeline, replays, retries, routing
 from delivery.adapters import adapter_for
 from delivery.adapters.base import Adapter, PreparedRequest, Result, Verdict
 from delivery.counters import Tally
@@ -146,7 +146,7 @@ def _deliver(job: DeliveryJob, now: datetime) -> bool:
     instance = (
         DestinationInstance.objects.select_related("metadata").filter(pk=job.instance_id).first()
     )
-    tally = Tally()
+    tally = Tally(job.replay_id)
     progress = Progress(job)
     # Deleted, switched off or to device mode since routing owed it these events.
     reason = "destination deleted" if instance is None else routing.idle_reason(instance)
@@ -178,9 +178,11 @@ def _deliver(job: DeliveryJob, now: datetime) -> bool:
     }
     messages = {}
     plan = pipeline.plan_for(instance.source_id)
+    mark = replays.marked if replays.marks_context(job) else None
     for event_id in owed:
         if event := events.get(event_id):
-            message = plan.shape(instance.pk, plan.transform(event.message))
+            message = plan.transform(event.message)
+            message = plan.shape(instance.pk, mark(message) if mark else message)
             messages[message["messageId"]] = (event_id, event.received_at, message)
     verdicts: dict[str, tuple[Verdict, str]] = {}
     prepared, unsupported, failure = build(adapter, [m for _, _, m in messages.values()])

@@ -14,7 +14,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from connections.models import Source
+from connections.models import DestinationInstance, Source
+from segapp.ids import new_id
+from segapp.models import Workspace
 
 
 def _archive_fk(model, **kwargs):
@@ -181,6 +183,8 @@ class DeliveryJob(models.Model):
     source_id = models.CharField(max_length=32)
     batch = _archive_fk(IngestBatch)
     event_ids = models.JSONField(help_text="Archive ids of the events still owed")
+    # Set on a replay's jobs: counted in the replay, not in the live counters.
+    replay_id = models.CharField(max_length=32, blank=True, default="")
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     first_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -196,8 +200,11 @@ class DeliveryJob(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
+            # Live routing's idempotence; a replay's own memory is ``ReplayedEvent``.
             models.UniqueConstraint(
-                fields=["batch", "instance_id"], name="one_job_per_batch_instance"
+                fields=["batch", "instance_id"],
+                condition=Q(replay_id=""),
+                name="one_live_job_per_batch_instance",
             )
         ]
         indexes = [
@@ -212,6 +219,11 @@ class DeliveryJob(models.Model):
                 fields=["instance_id", "lease_until"],
                 condition=Q(lease_until__isnull=False),
                 name="job_instance_leased",
+            ),
+            models.Index(
+                fields=["replay_id", "state"],
+                condition=~Q(replay_id=""),
+                name="job_replay_state",
             ),
         ]
 
@@ -365,3 +377,100 @@ class InstanceHealth(models.Model):
 
     def __str__(self):
         return f"{self.instance_id}: {self.consecutive_failures} failures"
+
+
+class ReplayStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    RUNNING = "RUNNING", "Running"
+    FINISHED = "FINISHED", "Finished"
+    CANCELLED = "CANCELLED", "Cancelled"
+    FAILED = "FAILED", "Failed"
+
+
+UNFINISHED_REPLAY = [ReplayStatus.PENDING, ReplayStatus.RUNNING]
+
+
+class Replay(models.Model):
+    """Archived events of one time range sent again to one destination instance
+    (``delivery.replays``): routed a slice at a time behind ``routed_through``, at ``rate``
+    events per second at most, into jobs that carry its id."""
+
+    id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    instance = models.ForeignKey(
+        DestinationInstance, on_delete=models.CASCADE, related_name="replays"
+    )
+    start_time = models.DateTimeField()
+    end_time = models.DateTimeField()
+    event_names = models.JSONField(default=list, blank=True)
+    types = models.JSONField(default=list, blank=True)
+    mark_context = models.BooleanField(
+        default=True, help_text="Replayed events carry context.replay = true"
+    )
+    rate = models.PositiveIntegerField(help_text="Events per second at most")
+    status = models.CharField(
+        max_length=16, choices=ReplayStatus.choices, default=ReplayStatus.PENDING
+    )
+    total = models.PositiveIntegerField(default=0, help_text="Archived events in the range")
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0, help_text="Discarded or dead-lettered")
+    filtered = models.PositiveIntegerField(
+        default=0, help_text="Kept back by the instance's filters or the integrations object"
+    )
+    skipped = models.PositiveIntegerField(default=0, help_text="The instance already had them")
+    routed = models.PositiveIntegerField(default=0, help_text="Events routed so far")
+    routed_through = models.BigIntegerField(default=0, help_text="The last ingest batch routed")
+    routed_all = models.BooleanField(default=False)
+    requested_by = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    slice_at = models.DateTimeField(null=True, blank=True, help_text="When it last routed")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instance"],
+                condition=Q(status__in=UNFINISHED_REPLAY),
+                name="one_unfinished_replay_per_instance",
+            )
+        ]
+        indexes = [models.Index(fields=["status"], name="replay_status")]
+
+    def __str__(self):
+        return f"replay {self.start_time:%Y-%m-%d %H:%M} to {self.end_time:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status not in UNFINISHED_REPLAY
+
+    @property
+    def settled(self) -> int:
+        """Events the replay is done with, whatever became of them."""
+        return self.sent + self.failed + self.filtered + self.skipped
+
+    @property
+    def percent(self) -> int:
+        if self.status == ReplayStatus.FINISHED or not self.total:
+            return 100 if self.status == ReplayStatus.FINISHED else 0
+        return min(100, 100 * self.settled // self.total)
+
+
+class ReplayedEvent(models.Model):
+    """An archived event some replay has owed an instance: a later or resumed replay leaves it
+    out, so replays are idempotent per (instance, messageId)."""
+
+    id = models.BigAutoField(primary_key=True)
+    instance_id = models.CharField(max_length=32)
+    event_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["instance_id", "event_id"], name="replayed_once")
+        ]
+
+    def __str__(self):
+        return f"event {self.event_id} to {self.instance_id}"

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from delivery import archive, counters, deliveries, leases, routing
+from delivery import archive, counters, deliveries, leases, replays, routing
 from delivery.models import IngestBatch
 from delivery.redoable import redoable_writes
 from segapp import sweeps
@@ -111,3 +111,22 @@ def compact_counters() -> None:
 @sweeps.exclusive(lease_seconds=300)
 def prune_seen_messages() -> None:
     archive.prune_seen_messages(timezone.now())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
+def advance_replay(replay_id: str) -> None:
+    for job_id in replays.advance(replay_id):
+        publish(deliver_job, job_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=25, time_limit=30)
+@sweeps.exclusive(lease_seconds=30)
+def advance_replays() -> None:
+    """Sends each unfinished replay's next slice (its rate is per second of this tick)."""
+    for replay_id in replays.unfinished():
+        publish(advance_replay, replay_id)
+
+
+def queue_replay(replay_id: str) -> None:
+    """Sends a new replay's first slice once its row is committed."""
+    transaction.on_commit(partial(publish, advance_replay, replay_id))

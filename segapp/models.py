@@ -47,6 +47,11 @@ class Workspace(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=100)
     plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.FREE)
+    retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Days the event archive keeps; empty: the server's default",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

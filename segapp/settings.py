@@ -318,6 +318,7 @@ SWEEPS = {
     "delivery.tasks.compact_counters": 600,
     "delivery.tasks.prune_seen_messages": 3600,
     "warehouses.tasks.start_due_syncs": env_int("SEGAPP_WAREHOUSE_SWEEP_INTERVAL", 60),
+    "delivery.tasks.advance_replays": 1,
 }
 # Warehouses (warehouses/): seconds a warehouse gets to accept a connection and to run one
 # statement, and how long a worker holds a sync before another may take it over (a crashed
@@ -325,6 +326,20 @@ SWEEPS = {
 WAREHOUSE_CONNECT_TIMEOUT = env_int("SEGAPP_WAREHOUSE_CONNECT_TIMEOUT", 10)
 WAREHOUSE_STATEMENT_TIMEOUT = env_int("SEGAPP_WAREHOUSE_STATEMENT_TIMEOUT", 120)
 WAREHOUSE_SYNC_LEASE = env_int("SEGAPP_WAREHOUSE_SYNC_LEASE", 300)
+# The event archive keeps a workspace's events this many days unless the workspace chooses
+# otherwise, and never longer than the maximum (delivery/retention.py).
+ARCHIVE_RETENTION_DAYS = env_int("SEGAPP_ARCHIVE_RETENTION_DAYS", 30)
+ARCHIVE_MAX_RETENTION_DAYS = env_int("SEGAPP_ARCHIVE_MAX_RETENTION_DAYS", 90)
+if not 1 <= ARCHIVE_RETENTION_DAYS <= ARCHIVE_MAX_RETENTION_DAYS:
+    raise ImproperlyConfigured(
+        "SEGAPP_ARCHIVE_RETENTION_DAYS must be between 1 and SEGAPP_ARCHIVE_MAX_RETENTION_DAYS"
+    )
+# Replay (delivery/replays.py): events per second a replay sends unless it asks for another
+# rate, the most it may ask for, and how many of its jobs may wait to be sent before it routes
+# more (a slow tool slows its replay down instead of piling up work).
+REPLAY_RATE = env_int("SEGAPP_REPLAY_RATE", 500)
+REPLAY_MAX_RATE = env_int("SEGAPP_REPLAY_MAX_RATE", 5000)
+REPLAY_WAITING_JOBS = env_int("SEGAPP_REPLAY_WAITING_JOBS", 20)
 CELERY_BEAT_SCHEDULE = {name: {"task": name, "schedule": every} for name, every in SWEEPS.items()}
 
 LOGGING = {

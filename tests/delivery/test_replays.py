@@ -1,0 +1,232 @@
+"""Replay, task by task in this process against a real HTTP sink: the range and the selection,
+filters and transformations, context.replay, idempotence, the rate, cancel, the rules."""
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+from django.utils import timezone
+
+from connections.filters import create_filter
+from connections.instances import set_enabled
+from delivery import deliveries, replays, routing
+from delivery.models import DeliveryCounter, DeliveryJob, JobState, Replay, ReplayStatus
+from segapp.models import Plan
+from segapp.refusal import Refusal
+from tests.delivery.replay_archive import archive_days
+from tests.factories import make_instance, make_source
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def business(workspace):
+    workspace.plan = Plan.BUSINESS
+    workspace.save(update_fields=["plan"])
+    return workspace
+
+
+@pytest.fixture
+def source(catalog, business):
+    return make_source(business, "javascript", name="Website")
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(settings):
+    settings.EGRESS_ALLOW_PRIVATE = True
+    settings.DELIVERY_RETRY_BASE_DELAY = 0
+
+
+@pytest.fixture
+def hook(source, sink):
+    def make(name="Webhooks"):
+        instance = make_instance(
+            source, "webhooks", name=name, settings={"webhookUrls": [f"{sink.url}/{name}"]}
+        )
+        return set_enabled(instance, True, None)
+
+    return make
+
+
+def run(replay: Replay, step=timedelta(seconds=1), limit=500) -> Replay:
+    """Advances the replay a second at a time and sends its jobs, as the sweep and the workers
+    would, until it ends."""
+    now = replay.created_at
+    for _ in range(limit):
+        now += step
+        for job_id in replays.advance(replay.pk, now):
+            deliveries.deliver_job(job_id)
+        replay.refresh_from_db()
+        if replay.is_finished:
+            return replay
+    raise AssertionError(f"replay still {replay.status} after {limit} steps")
+
+
+def received(sink) -> list[dict]:
+    return [orjson.loads(r.body) for r in sink.received]
+
+
+def start(instance, start, end, **choices) -> Replay:
+    return replays.start_replay(instance, None, start=start, end=end, **choices)
+
+
+def test_a_replay_sends_the_range_once_through_the_filters(source, hook, sink):
+    days = archive_days(source, per_day=40, days=3, until=timezone.now())
+    instance = hook()
+    create_filter(instance, None, title="No Event 3", condition='event = "Event 3"',
+                  actions=[{"type": "DROP"}], enabled=True)  # fmt: skip
+    day2 = days[1]
+    replay = run(start(instance, day2.start, day2.end))
+
+    assert replay.status == ReplayStatus.FINISHED
+    got = received(sink)
+    ids = [m["messageId"] for m in got]
+    expected = [m for m in day2.messages if m.get("event") != "Event 3"]
+    assert sorted(ids) == sorted(m["messageId"] for m in expected)
+    assert len(ids) == len(set(ids))
+    assert all(m["context"]["replay"] is True for m in got)
+    by_id = {m["messageId"]: m for m in got}
+    for message in expected:
+        sent = by_id[message["messageId"]]
+        assert sent["timestamp"] == message["timestamp"]
+        assert datetime.fromisoformat(sent["receivedAt"]) == day2.received_at
+    assert (replay.total, replay.sent, replay.filtered, replay.failed) == (
+        40,
+        len(expected),
+        40 - len(expected),
+        0,
+    )
+    assert replay.percent == 100
+    # Counted apart: the live counters of the instance saw nothing.
+    assert not DeliveryCounter.objects.filter(instance_id=instance.pk).exists()
+
+
+def test_the_selection_by_type_and_event_name_and_no_replay_marker(source, hook, sink):
+    days = archive_days(source, per_day=30, days=1, until=timezone.now())
+    instance = hook()
+    replay = run(start(instance, days[0].start, days[0].end, types=["track"],
+                       event_names=["Event 1", "Event 2"], mark_context=False))  # fmt: skip
+    got = received(sink)
+    assert {m["event"] for m in got} == {"Event 1", "Event 2"}
+    assert len(got) == replay.total == replay.sent
+    assert all("replay" not in m["context"] for m in got)
+
+
+def test_replaying_a_range_again_sends_nothing_twice(source, hook, sink):
+    days = archive_days(source, per_day=20, days=2, until=timezone.now())
+    instance = hook()
+    first = run(start(instance, days[0].start, days[1].end))
+    assert first.sent == 40
+    second = run(start(instance, days[0].start, days[1].end))
+    assert (second.status, second.sent, second.skipped) == (ReplayStatus.FINISHED, 0, 40)
+    assert len(sink.received) == 40
+
+
+def test_batches_live_routing_gave_the_instance_are_left_out(source, hook, sink):
+    instance = hook()
+    days = archive_days(source, per_day=10, days=2, until=timezone.now())
+    # Live routing of the second day's batches, as a worker would have done.
+    for batch_id in days[1].batch_ids:
+        for job_id in routing.route_batch(batch_id):
+            deliveries.deliver_job(job_id)
+    assert len(sink.received) == 10
+    replay = run(start(instance, days[0].start, days[1].end))
+    assert (replay.sent, replay.skipped) == (10, 10)
+    ids = [m["messageId"] for m in received(sink)]
+    assert len(ids) == len(set(ids)) == 20
+
+
+def test_the_rate_limits_each_slice(source, hook, sink):
+    days = archive_days(source, per_day=100, days=1, until=timezone.now(), per_batch=5)
+    instance = hook()
+    replay = start(instance, days[0].start, days[0].end, rate=10)
+    now = replay.created_at
+    replays.advance(replay.pk, now)  # the first slice: one second's worth
+    replay.refresh_from_db()
+    assert replay.routed == 10
+    replays.advance(replay.pk, now + timedelta(seconds=0.5))
+    replay.refresh_from_db()
+    assert replay.routed == 15
+    # A replay that waited long does not burst: two seconds' worth at most.
+    replays.advance(replay.pk, now + timedelta(seconds=60))
+    replay.refresh_from_db()
+    assert replay.routed == 35
+
+
+def test_a_replay_waits_while_its_jobs_wait(source, hook, sink, settings):
+    settings.REPLAY_WAITING_JOBS = 2
+    days = archive_days(source, per_day=10, days=1, until=timezone.now(), per_batch=1)
+    replay = start(hook(), days[0].start, days[0].end, rate=1000)
+    jobs = replays.advance(replay.pk, replay.created_at)
+    assert len(jobs) == 10
+    assert replays.advance(replay.pk, replay.created_at + timedelta(seconds=1)) == []
+    for job_id in jobs:
+        deliveries.deliver_job(job_id)
+    assert run(replay).sent == 10
+
+
+def test_cancel_stops_routing_and_takes_back_waiting_jobs(source, hook, sink):
+    days = archive_days(source, per_day=50, days=1, until=timezone.now(), per_batch=5)
+    instance = hook()
+    replay = start(instance, days[0].start, days[0].end, rate=10)
+    jobs = replays.advance(replay.pk, replay.created_at)
+    assert jobs
+    replays.cancel_replay(replay, None)
+    for job_id in jobs:
+        deliveries.deliver_job(job_id)
+    assert replays.advance(replay.pk, replay.created_at + timedelta(seconds=5)) == []
+    replay.refresh_from_db()
+    assert replay.status == ReplayStatus.CANCELLED
+    assert sink.received == []
+    assert set(DeliveryJob.objects.filter(replay_id=replay.pk).values_list("state", flat=True)) == {
+        JobState.DONE
+    }
+    with pytest.raises(Refusal) as refused:
+        replays.cancel_replay(replay, None)
+    assert refused.value.rule == "replay-finished"
+
+
+def test_one_unfinished_replay_per_instance(source, hook):
+    days = archive_days(source, per_day=5, days=1, until=timezone.now())
+    instance = hook()
+    start(instance, days[0].start, days[0].end)
+    with pytest.raises(Refusal) as refused:
+        start(instance, days[0].start, days[0].end)
+    assert (refused.value.rule, refused.value.status) == ("replay-running", 409)
+
+
+@pytest.mark.parametrize("plan", [Plan.FREE, Plan.TEAM])
+def test_free_and_team_workspaces_may_not_replay(source, hook, plan):
+    instance = hook()
+    source.workspace.plan = plan
+    source.workspace.save(update_fields=["plan"])
+    now = timezone.now()
+    with pytest.raises(Refusal) as refused:
+        start(instance, now - timedelta(days=1), now)
+    assert (refused.value.rule, refused.value.status) == ("replay-plan", 403)
+
+
+def test_a_range_must_be_kept_and_in_order(source, hook, settings):
+    instance = hook()
+    now = timezone.now()
+    for begin, end, field in [
+        (now - timedelta(hours=1), now - timedelta(hours=2), "endTime"),
+        (now - timedelta(days=31), now - timedelta(days=1), "startTime"),
+        (now - timedelta(days=40), now - timedelta(days=35), "endTime"),
+    ]:
+        with pytest.raises(Refusal) as refused:
+            start(instance, begin, end)
+        assert (refused.value.rule, refused.value.field) == ("replay-range", field)
+    source.workspace.retention_days = 60
+    source.workspace.save(update_fields=["retention_days"])
+    assert start(instance, now - timedelta(days=40), now - timedelta(days=35)).total == 0
+
+
+def test_a_disabled_or_device_mode_destination_is_refused(source, hook):
+    instance = set_enabled(hook(), False, None)
+    now = timezone.now()
+    with pytest.raises(Refusal) as refused:
+        start(instance, now - timedelta(days=1), now)
+    assert refused.value.rule == "replay-destination"
