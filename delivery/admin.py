@@ -6,6 +6,7 @@ batch can be re-sent to routing."""
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from delivery import replays
 from delivery.models import (
     DeliveryAck,
     DeliveryCounter,
@@ -17,11 +18,14 @@ from delivery.models import (
     InstanceHealth,
     RedeliveryRun,
     RejectedMessage,
+    Replay,
+    ReplayedEvent,
     SeenMessage,
 )
 from delivery.pretty import pretty_text
 from delivery.tasks import queue_routing
 from segapp.admin import ReadOnlyAdmin
+from segapp.refusal import Refusal
 
 
 class ArchiveAdmin(ReadOnlyAdmin):
@@ -111,10 +115,10 @@ class EngineAdmin(ReadOnlyAdmin):
 
 @admin.register(DeliveryJob)
 class DeliveryJobAdmin(EngineAdmin):
-    list_display = ["id", "instance_id", "source_id", "batch_id", "state", "attempts",
-                    "next_attempt_at", "lease_until", "last_error"]  # fmt: skip
+    list_display = ["id", "instance_id", "source_id", "batch_id", "replay_id", "state",
+                    "attempts", "next_attempt_at", "lease_until", "last_error"]  # fmt: skip
     list_filter = ["state"]
-    search_fields = ["=instance_id", "=source_id", "=batch__id"]
+    search_fields = ["=instance_id", "=source_id", "=batch__id", "=replay_id"]
 
 
 @admin.register(DeliveryAck)
@@ -156,3 +160,34 @@ class RedeliveryRunAdmin(EngineAdmin):
 class InstanceHealthAdmin(EngineAdmin):
     list_display = ["instance_id", "consecutive_failures", "open_until"]
     search_fields = ["=instance_id"]
+
+
+@admin.register(Replay)
+class ReplayAdmin(EngineAdmin):
+    """Replays change only through the engine; support staff may cancel one, which goes through
+    the same rule and audit as the console's Cancel."""
+
+    list_display = ["id", "instance", "workspace", "status", "start_time", "end_time", "total",
+                    "sent", "failed", "filtered", "skipped", "rate", "requested_by",
+                    "created_at", "finished_at"]  # fmt: skip
+    list_filter = ["status"]
+    list_select_related = ["instance", "workspace"]
+    search_fields = ["=id", "=instance__id", "instance__name", "workspace__name", "requested_by"]
+    actions = ["cancel"]
+
+    @admin.action(description="Cancel the selected replays")
+    def cancel(self, request, queryset):
+        cancelled = 0
+        for replay in queryset:
+            try:
+                replays.cancel_replay(replay, request.user)
+                cancelled += 1
+            except Refusal as refusal:
+                self.message_user(request, f"{replay.pk}: {refusal.message}", messages.ERROR)
+        self.message_user(request, f"Cancelled {cancelled} replays.", messages.SUCCESS)
+
+
+@admin.register(ReplayedEvent)
+class ReplayedEventAdmin(EngineAdmin):
+    list_display = ["id", "instance_id", "event_id"]
+    search_fields = ["=instance_id", "=event_id"]

@@ -222,11 +222,13 @@ def _slice(replay: Replay, now: datetime) -> list[int]:
     seconds = min(max((now - since).total_seconds(), 0.0), MAX_SLICE_SECONDS)
     budget = max(1, int(replay.rate * seconds))
     plan = pipeline.plan_for(instance.source_id)
+    # Only routed batches: one live routing has not reached yet will reach the instance itself.
     batches = (
         IngestBatch.objects.filter(
             source_id=instance.source_id,
             received_at__gte=replay.start_time,
             received_at__lt=replay.end_time,
+            routed_at__isnull=False,
         )
         .order_by("pk")
         .values_list("pk", flat=True)

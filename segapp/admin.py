@@ -132,7 +132,7 @@ class WorkspaceAdmin(RefusalAwareAdmin):
     search_fields = ["name", "slug", "id"]
     list_filter = ["plan"]
     readonly_fields = ["id", "slug", "created_at"]
-    fields = ["id", "name", "slug", "plan", "created_at"]
+    fields = ["id", "name", "slug", "plan", "retention_days", "created_at"]
     inlines = [MembershipInline]
 
     def has_add_permission(self, request):
@@ -145,7 +145,9 @@ class WorkspaceAdmin(RefusalAwareAdmin):
         fresh = Workspace.objects.get(pk=obj.pk)
         self.save_or_refuse(
             request,
-            lambda: workspaces.update_workspace(fresh, request.user, name=obj.name, plan=obj.plan),
+            lambda: workspaces.update_workspace(
+                fresh, request.user, name=obj.name, plan=obj.plan, retention_days=obj.retention_days
+            ),
         )
 
 

@@ -18,6 +18,16 @@ class WorkspaceForm(forms.Form):
     plan = forms.ChoiceField(choices=Plan.choices, initial=Plan.FREE)
 
 
+class WorkspaceSettingsForm(WorkspaceForm):
+    retention_days = forms.IntegerField(
+        label="Event archive retention (days)",
+        required=False,
+        min_value=1,
+        help_text="How long the archive keeps events for the debugger, Replay and warehouses; "
+        "empty: the server's default.",
+    )
+
+
 class MemberAddForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)

@@ -1,5 +1,6 @@
 """Operations on workspaces and their members. Views, admin and commands call these."""
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -30,11 +31,33 @@ def create_workspace(owner: User, name: str, plan: str = Plan.FREE) -> Workspace
     return workspace
 
 
+_UNCHANGED = object()
+
+
+def refuse_retention(days: int | None) -> Refusal | None:
+    """A workspace keeps its events 1 day to the server's maximum (None: the server's default)."""
+    most = settings.ARCHIVE_MAX_RETENTION_DAYS
+    if days is not None and not 1 <= days <= most:
+        return Refusal(
+            f"Choose between 1 and {most} days (this server keeps events {most} days at most).",
+            rule="retention-range",
+            field="retention_days",
+        )
+    return None
+
+
 @transaction.atomic
 def update_workspace(
-    workspace: Workspace, actor, *, name: str | None = None, plan: str | None = None
+    workspace: Workspace,
+    actor,
+    *,
+    name: str | None = None,
+    plan: str | None = None,
+    retention_days=_UNCHANGED,
 ):
-    before = {"name": workspace.name, "plan": workspace.plan}
+    """Changes what is given; ``retention_days`` None goes back to the server's default."""
+    before = {"name": workspace.name, "plan": workspace.plan,
+              "retentionDays": workspace.retention_days}  # fmt: skip
     if name is not None:
         if not name.strip():
             raise Refusal("A workspace needs a name.", rule="workspace-name-required", field="name")
@@ -43,9 +66,14 @@ def update_workspace(
         if plan not in Plan.values:
             raise Refusal(f"Unknown plan “{plan}”.", rule="plan-unknown", field="plan")
         workspace.plan = plan
-    after = {"name": workspace.name, "plan": workspace.plan}
+    if retention_days is not _UNCHANGED:
+        if refusal := refuse_retention(retention_days):
+            raise refusal
+        workspace.retention_days = retention_days
+    after = {"name": workspace.name, "plan": workspace.plan,
+             "retentionDays": workspace.retention_days}  # fmt: skip
     if after != before:
-        workspace.save(update_fields=["name", "plan"])
+        workspace.save(update_fields=["name", "plan", "retention_days"])
         audit.record(workspace, actor, "workspace.updated", workspace, before=before, after=after)
     return workspace
 

@@ -54,22 +54,10 @@ class Migration(migrations.Migration):
                 ('event_id', models.BigIntegerField()),
             ],
         ),
-        migrations.RemoveConstraint(
-            model_name='deliveryjob',
-            name='one_job_per_batch_instance',
-        ),
         migrations.AddField(
             model_name='deliveryjob',
             name='replay_id',
             field=models.CharField(blank=True, default='', max_length=32),
-        ),
-        migrations.AddIndex(
-            model_name='deliveryjob',
-            index=models.Index(condition=models.Q(('replay_id', ''), _negated=True), fields=['replay_id', 'state'], name='job_replay_state'),
-        ),
-        migrations.AddConstraint(
-            model_name='deliveryjob',
-            constraint=models.UniqueConstraint(condition=models.Q(('replay_id', '')), fields=('batch', 'instance_id'), name='one_live_job_per_batch_instance'),
         ),
         migrations.AddField(
             model_name='replay',

@@ -11,7 +11,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from segapp import invitations, sweeps, workspaces
 from segapp.access import get_in_workspace, workspace_view
-from segapp.forms import MemberAddForm, MemberRoleForm, WorkspaceForm, add_refusal
+from segapp.forms import (
+    MemberAddForm,
+    MemberRoleForm,
+    WorkspaceForm,
+    WorkspaceSettingsForm,
+    add_refusal,
+)
 from segapp.models import Membership, Role, Sweep, WorkerPing
 from segapp.refusal import Refusal
 from segapp.tasks import answer_ping
@@ -35,8 +41,9 @@ def workspace_create(request):
 @require_http_methods(["GET", "POST"])
 def settings_general(request):
     workspace = request.workspace
-    initial = {"name": workspace.name, "plan": workspace.plan}
-    form = WorkspaceForm(request.POST or None, initial=initial)
+    initial = {"name": workspace.name, "plan": workspace.plan,
+               "retention_days": workspace.retention_days}  # fmt: skip
+    form = WorkspaceSettingsForm(request.POST or None, initial=initial)
     saved = False
     if request.method == "POST" and form.is_valid():
         try:

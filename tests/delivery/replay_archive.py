@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from delivery import routing
 from delivery.ingest import intake, parse
 
 TYPES = ["track"] * 8 + ["identify", "page"]
@@ -19,11 +20,13 @@ class Day:
     received_at: datetime
     messages: list = field(default_factory=list)
     batch_ids: list = field(default_factory=list)
+    job_ids: list = field(default_factory=list)  # live routing's jobs
 
 
 def archive_days(source, *, per_day: int, days: int, until: datetime, per_batch: int = 20):
     """``days`` days of ``per_day`` messages each, ending a day before ``until``; every day's
-    messages arrive at noon in batches of ``per_batch`` (so a day is [00:00, 24:00))."""
+    messages arrive at noon in batches of ``per_batch`` (so a day is [00:00, 24:00)), and each
+    batch is routed then, to the instances the source had at the time."""
     ref = parse.SourceRef(source.pk, source.workspace_id)
     first = (until - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
     result = []
@@ -51,5 +54,6 @@ def archive_days(source, *, per_day: int, days: int, until: datetime, per_batch:
                 )  # fmt: skip
             assert not outcome.rejected, outcome.rejected
             day.batch_ids.append(outcome.batch_id)
+            day.job_ids += routing.route_batch(outcome.batch_id)
         result.append(day)
     return result

@@ -10,7 +10,14 @@ from django.utils import timezone
 from connections.filters import create_filter
 from connections.instances import set_enabled
 from delivery import deliveries, replays, routing
-from delivery.models import DeliveryCounter, DeliveryJob, JobState, Replay, ReplayStatus
+from delivery.models import (
+    DeliveryCounter,
+    DeliveryJob,
+    IngestBatch,
+    JobState,
+    Replay,
+    ReplayStatus,
+)
 from segapp.models import Plan
 from segapp.refusal import Refusal
 from tests.delivery.replay_archive import archive_days
@@ -125,17 +132,27 @@ def test_replaying_a_range_again_sends_nothing_twice(source, hook, sink):
 
 
 def test_batches_live_routing_gave_the_instance_are_left_out(source, hook, sink):
+    now = timezone.now()
+    before = archive_days(source, per_day=10, days=1, until=now - timedelta(days=1))
     instance = hook()
-    days = archive_days(source, per_day=10, days=2, until=timezone.now())
-    # Live routing of the second day's batches, as a worker would have done.
-    for batch_id in days[1].batch_ids:
-        for job_id in routing.route_batch(batch_id):
-            deliveries.deliver_job(job_id)
+    since = archive_days(source, per_day=10, days=1, until=now)  # routed live to the instance
+    for job_id in since[0].job_ids:
+        deliveries.deliver_job(job_id)
     assert len(sink.received) == 10
-    replay = run(start(instance, days[0].start, days[1].end))
+    replay = run(start(instance, before[0].start, since[0].end))
     assert (replay.sent, replay.skipped) == (10, 10)
     ids = [m["messageId"] for m in received(sink)]
     assert len(ids) == len(set(ids)) == 20
+
+
+def test_a_batch_live_routing_has_not_reached_is_left_to_it(source, hook, sink):
+    days = archive_days(source, per_day=10, days=1, until=timezone.now(), per_batch=5)
+    late = days[0].batch_ids[-1]
+    IngestBatch.objects.filter(pk=late).update(routed_at=None)
+    replay = run(start(hook(), days[0].start, days[0].end))
+    instance = replay.instance
+    assert replay.sent == replay.total == 5  # the other 5 are live routing's to send
+    assert DeliveryJob.objects.get(pk=routing.route_batch(late)[0]).instance_id == instance.pk
 
 
 def test_the_rate_limits_each_slice(source, hook, sink):
