@@ -6,4 +6,9 @@ class DeliveryConfig(AppConfig):
     verbose_name = "Event delivery"
 
     def ready(self):
-        from delivery import prometheus  # noqa: F401  registers the scrape-time collector
+        from delivery import (
+            prometheus,  # noqa: F401  registers the scrape-time collector
+            retention,
+        )
+
+        retention.watch_deletions()

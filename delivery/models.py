@@ -474,3 +474,14 @@ class ReplayedEvent(models.Model):
 
     def __str__(self):
         return f"event {self.event_id} to {self.instance_id}"
+
+
+class DeletedSource(models.Model):
+    """A source deleted from the console, the API or admin (with its workspace, perhaps): the next
+    retention run removes its archived rows, then this row (``delivery.retention``)."""
+
+    source_id = models.CharField(primary_key=True, max_length=32)
+    deleted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"deleted source {self.source_id}"

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from delivery import archive, counters, deliveries, leases, replays, routing
+from delivery import archive, counters, deliveries, leases, replays, retention, routing
 from delivery.models import IngestBatch
 from delivery.redoable import redoable_writes
 from segapp import sweeps
@@ -130,3 +130,10 @@ def advance_replays() -> None:
 def queue_replay(replay_id: str) -> None:
     """Sends a new replay's first slice once its row is committed."""
     transaction.on_commit(partial(publish, advance_replay, replay_id))
+
+
+@shared_task(acks_late=True, soft_time_limit=1700, time_limit=1800)
+@sweeps.exclusive(lease_seconds=1800)
+def keep_archive() -> None:
+    """Partitions ahead and retention behind (``delivery.retention``)."""
+    log.info("archive kept", extra=retention.run(timezone.now()))

@@ -319,6 +319,7 @@ SWEEPS = {
     "delivery.tasks.prune_seen_messages": 3600,
     "warehouses.tasks.start_due_syncs": env_int("SEGAPP_WAREHOUSE_SWEEP_INTERVAL", 60),
     "delivery.tasks.advance_replays": 1,
+    "delivery.tasks.keep_archive": env_int("SEGAPP_RETENTION_INTERVAL", 600),
 }
 # Warehouses (warehouses/): seconds a warehouse gets to accept a connection and to run one
 # statement, and how long a worker holds a sync before another may take it over (a crashed
