@@ -218,8 +218,11 @@ def _slice(replay: Replay, now: datetime) -> list[int]:
         return []
     if waiting >= settings.REPLAY_WAITING_JOBS:
         return []
-    since = replay.slice_at or now - timedelta(seconds=1)
-    seconds = min(max((now - since).total_seconds(), 0.0), MAX_SLICE_SECONDS)
+    earliest = now - timedelta(seconds=MAX_SLICE_SECONDS)
+    since = max(replay.slice_at or now - timedelta(seconds=1), earliest)
+    seconds = (now - since).total_seconds()
+    if seconds <= 0:
+        return []  # the last slices' whole batches ran ahead of the rate: wait for it
     budget = max(1, int(replay.rate * seconds))
     plan = pipeline.plan_for(instance.source_id)
     # Only routed batches: one live routing has not reached yet will reach the instance itself.
@@ -246,7 +249,10 @@ def _slice(replay: Replay, now: datetime) -> list[int]:
                 jobs.append(job_id)
             if routed >= budget:
                 break
-    Replay.objects.filter(pk=replay.pk).update(slice_at=now)
+    # Batches are routed whole, so a slice may route more than its budget: the time it paid
+    # for runs past now, and the next slices wait (a rate below the batch size holds).
+    paid_until = since + timedelta(seconds=routed / replay.rate)
+    Replay.objects.filter(pk=replay.pk).update(slice_at=paid_until)
     return jobs
 
 
