@@ -15,12 +15,14 @@ from delivery.models import (
     JobState,
     Outcome,
     RedeliveryRun,
+    Replay,
 )
 from delivery.pretty import pretty_text
 
 FAILED = (Outcome.DISCARDED, Outcome.RETRYING, Outcome.DEAD_LETTERED)
 ERROR_GROUPS = 10
 DEAD_LETTERS_SHOWN = 50
+REPLAYS_SHOWN = 3
 
 
 @dataclass
@@ -97,6 +99,8 @@ def instance_page(instance, window: Window) -> dict:
         "dead_letters": list(dead.order_by("-updated_at")[:DEAD_LETTERS_SHOWN]),
         "dead_letter_count": dead.count(),
         "run": RedeliveryRun.objects.filter(instance_id=instance.pk).first(),
+        # Replayed deliveries are counted in their replay, never in the live numbers above.
+        "replays": list(Replay.objects.filter(instance_id=instance.pk)[:REPLAYS_SHOWN]),
     }
 
 

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
-from delivery import tool_views, views
+from delivery import replay_views, tool_views, views
 from delivery.ingest import http, settings_endpoint
 
 app_name = "delivery"
@@ -48,6 +48,8 @@ urlpatterns = [
         name="redeliver-one",
     ),
     path(INSTANCE + "delivery/progress/", views.redelivery_progress, name="redelivery-progress"),
+    path(INSTANCE + "replay/", replay_views.replay, name="replay"),
+    path(INSTANCE + "replay/cancel/", replay_views.replay_cancel, name="replay-cancel"),
     path(
         "w/<slug:workspace_slug>/sources/<str:source_id>/overview/",
         views.source_overview,

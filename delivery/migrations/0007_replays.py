@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('started_at', models.DateTimeField(blank=True, null=True)),
                 ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('slice_at', models.DateTimeField(blank=True, help_text='When it last routed', null=True)),
+                ('slice_at', models.DateTimeField(blank=True, help_text='Up to when its rate has paid for what it routed', null=True)),
                 ('lease_until', models.DateTimeField(blank=True, null=True)),
                 ('error', models.CharField(blank=True, max_length=500)),
             ],
