@@ -425,7 +425,9 @@ class Replay(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    slice_at = models.DateTimeField(null=True, blank=True, help_text="Up to when its rate has paid for what it routed")
+    slice_at = models.DateTimeField(
+        null=True, blank=True, help_text="Up to when its rate has paid for what it routed"
+    )
     lease_until = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
 
