@@ -1,6 +1,9 @@
 """Test data made through our real operations, so tests see what users see."""
 
 import itertools
+from datetime import timedelta
+
+from django.utils import timezone
 
 from segapp import tokens, workspaces
 from segapp.models import Membership, Plan, Role, User
@@ -89,7 +92,7 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
 
     from catalog.models import DestinationMetadata
     from connections import filters, instances, sources, transformations
-    from delivery import deliveries, routing
+    from delivery import deliveries, replays, routing
     from delivery.models import DeliveryJob, IngestBatch, JobState
     from warehouses import operations as warehouse_operations
     from warehouses import syncs
@@ -132,6 +135,11 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
     warehouse_operations.connect_source(warehouse, source, None)
     ((sync, _),) = warehouse_operations.sync_now(warehouse, None)
     syncs.run(sync.pk)
+
+    # A replay of the last day, still pending (Replay is part of the Business plan).
+    workspaces.update_workspace(workspace, None, plan=Plan.BUSINESS)
+    now = timezone.now()
+    replay = replays.start_replay(instance, None, start=now - timedelta(days=1), end=now)
     return {
         "workspace": workspace,
         "source": source,
@@ -145,4 +153,5 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
         "dead_letter": job,
         "warehouse": warehouse,
         "sync": sync,
+        "replay": replay,
     }

@@ -8,7 +8,7 @@ from connections.models import (
     Transformation,
     WriteKey,
 )
-from delivery.models import DeliveryJob, RedeliveryRun
+from delivery.models import DeliveryJob, RedeliveryRun, Replay
 from segapp.models import ApiToken, AuditEntry, Membership, WorkerPing, Workspace
 from warehouses.models import Collection, ConnectedSource, Sync, Warehouse
 
@@ -39,6 +39,7 @@ def workspace_rows(workspace) -> dict[str, list[dict]]:
         "warehouse_sources": _rows(ConnectedSource.objects.filter(warehouse__workspace=workspace)),
         "collections": _rows(Collection.objects.filter(warehouse__workspace=workspace)),
         "syncs": _rows(Sync.objects.filter(warehouse__workspace=workspace)),
+        "replays": _rows(Replay.objects.filter(workspace=workspace)),
         "worker_pings": _rows(WorkerPing.objects.filter(workspace=workspace)),
         "audit": _rows(AuditEntry.objects.filter(workspace=workspace)),
     }

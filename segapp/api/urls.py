@@ -19,6 +19,7 @@ from delivery.api import delivery_overview
 from delivery.api.events_volume import EventsVolumeViewSet
 from delivery.api.metrics import DeliveryMetricsViewSet
 from delivery.api.previews import preview_destination_filter
+from delivery.api.replays import DestinationReplayViewSet
 from segapp.api.audit_events import AuditEventViewSet
 from segapp.api.workspace import get_workspace
 from segapp.csp import csp_allow
@@ -57,6 +58,27 @@ urlpatterns = [
         "destinations/<str:destinationId>/delivery-metrics",
         DeliveryMetricsViewSet.as_view({"get": "summary"}),
         name="destination-delivery-metrics",
+    ),
+    # The preview before the replay id pattern, which would take "preview" for an id.
+    path(
+        "destinations/<str:destinationId>/replays/preview",
+        DestinationReplayViewSet.as_view({"post": "preview"}),
+        name="destination-replay-preview",
+    ),
+    path(
+        "destinations/<str:destinationId>/replays",
+        DestinationReplayViewSet.as_view({"get": "list", "post": "create"}),
+        name="destination-replay-list",
+    ),
+    path(
+        "destinations/<str:destinationId>/replays/<str:replayId>",
+        DestinationReplayViewSet.as_view({"get": "retrieve"}),
+        name="destination-replay-detail",
+    ),
+    path(
+        "destinations/<str:destinationId>/replays/<str:replayId>/cancel",
+        DestinationReplayViewSet.as_view({"post": "cancel"}),
+        name="destination-replay-cancel",
     ),
     path(
         "destination/filters/preview",

@@ -28,6 +28,7 @@ OBJECT_PARAMETERS = {
     "filterId": ("filter", "pk"),
     "writeKey": ("write_key", "key"),
     "warehouseId": ("warehouse", "pk"),
+    "replayId": ("replay", "pk"),
 }
 
 
@@ -135,7 +136,16 @@ def b_owner_cases():
 
 
 def a_ids(a: dict) -> list[str]:
-    keys = ["workspace", "source", "instance", "filter", "transformation", "token", "warehouse"]
+    keys = [
+        "workspace",
+        "source",
+        "instance",
+        "filter",
+        "transformation",
+        "token",
+        "warehouse",
+        "replay",
+    ]
     return [a[key].pk for key in keys] + [a["write_key"].key]
 
 
