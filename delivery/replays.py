@@ -95,7 +95,7 @@ def refuse(
             routing.idle_reason(instance), adapter_for(instance.metadata.slug) is not None
         )
         or rules.refuse_running(running)
-        or rules.refuse_range(start, min(end, now), retention.kept_from(workspace, now))
+        or rules.refuse_range(start, end, retention.kept_from(workspace, now), now)
         or rules.refuse_selection(list(types), list(event_names))
         or rules.refuse_rate(rate if rate is not None else settings.REPLAY_RATE)
     )

@@ -51,10 +51,20 @@ def refuse_running(running: bool) -> Refusal | None:
     return None
 
 
-def refuse_range(start: datetime, end: datetime, kept_from: datetime) -> Refusal | None:
-    """The range must be a real span of the past that the archive still keeps."""
+def refuse_range(
+    start: datetime, end: datetime, kept_from: datetime, now: datetime
+) -> Refusal | None:
+    """The range must be a real span of the past that the archive still keeps (an end still to
+    come stops at now)."""
+    if start >= now:
+        return Refusal(
+            "The start must be in the past: Replay sends events already received.",
+            rule="replay-range",
+            field="startTime",
+        )
     if start >= end:
         return Refusal("The end must come after the start.", rule="replay-range", field="endTime")
+    end = min(end, now)
     if end <= kept_from:
         return Refusal(
             f"The archive keeps events from {kept_from:%Y-%m-%d %H:%M} UTC only: choose a range "

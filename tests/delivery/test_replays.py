@@ -230,6 +230,7 @@ def test_a_range_must_be_kept_and_in_order(source, hook, settings):
     now = timezone.now()
     for begin, end, field in [
         (now - timedelta(hours=1), now - timedelta(hours=2), "endTime"),
+        (now + timedelta(hours=1), now + timedelta(hours=2), "startTime"),
         (now - timedelta(days=31), now - timedelta(days=1), "startTime"),
         (now - timedelta(days=40), now - timedelta(days=35), "endTime"),
     ]:
