@@ -2,10 +2,12 @@
 to routing."""
 
 import base64
+from datetime import timedelta
 
 import orjson
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from delivery.models import Event, IngestBatch, RejectedMessage, SeenMessage
 from segapp.models import User
@@ -120,3 +122,27 @@ def test_the_engines_rows_are_found_by_id_and_read_only(staff_client, engine_row
     assert link not in missing.content.decode()
     assert staff_client.get(reverse(f"admin:delivery_{model}_add")).status_code == 403
     assert staff_client.post(link, {}).status_code == 403
+
+
+def test_support_staff_find_a_replay_and_cancel_it_through_the_same_rule(staff_client, source):
+    from connections.instances import set_enabled
+    from delivery import replays
+    from delivery.models import Replay, ReplayStatus
+    from segapp.models import AuditEntry, Plan
+    from tests.factories import make_instance
+
+    source.workspace.plan = Plan.BUSINESS
+    source.workspace.save(update_fields=["plan"])
+    instance = set_enabled(make_instance(source, "webhooks", name="Hook",
+                           settings={"webhookUrls": ["https://example.com/h"]}), True, None)  # fmt: skip
+    now = timezone.now()
+    replay = replays.start_replay(instance, None, start=now - timedelta(days=1), end=now)
+    changelist = reverse("admin:delivery_replay_changelist")
+    assert "Hook" in staff_client.get(changelist, {"q": "Hook"}).content.decode()
+    action = {"action": "cancel", "_selected_action": [replay.pk]}
+    staff_client.post(changelist, action)
+    assert Replay.objects.get(pk=replay.pk).status == ReplayStatus.CANCELLED
+    assert AuditEntry.objects.filter(action="instance.replay_cancelled").count() == 1
+    # A second cancel is refused by the rule, and says so.
+    answer = staff_client.post(changelist, action, follow=True).content.decode()
+    assert "This replay has already ended." in answer
