@@ -18,6 +18,7 @@ KINDS = (  # the first match in a process's command line names its kind
     ("nginx", "nginx"),
     ("redis-server", "redis"),
     ("delivery.py", "benchmark"),
+    ("replay.py", "benchmark"),
     ("multiprocessing", "benchmark"),
 )
 
@@ -92,3 +93,13 @@ class CpuShare:
         ]
         total = sum(self.seconds.values()) * 1e6 / count
         return f"CPU per {unit}: {total:,.0f} µs = " + ", ".join(parts)
+
+    def cores(self, seconds: float) -> str:
+        """Cores kept busy over a block of ``seconds``, by kind, busiest first."""
+        parts = [
+            f"{kind} {busy / seconds:.2f}"
+            for kind, busy in self.seconds.most_common()
+            if busy / seconds >= 0.01
+        ]
+        total = sum(self.seconds.values()) / seconds
+        return f"{total:.2f} of {os.cpu_count()} cores busy: " + ", ".join(parts)

@@ -186,7 +186,8 @@ def sender_floor(url: str, processes: int, seconds: float) -> tuple[float, str]:
     return total / seconds, cpu.per(total, "request")
 
 
-def add_instances(write_key: str, count: int, url: str) -> None:
+def add_instances(write_key: str, count: int, url: str, name: str = "Hook") -> list:
+    """``count`` enabled Webhooks instances of the write key's source, sending to ``url``."""
     from django.db import connections
 
     from catalog.models import DestinationMetadata
@@ -195,12 +196,41 @@ def add_instances(write_key: str, count: int, url: str) -> None:
 
     source = WriteKey.objects.get(key=write_key).source
     webhooks = DestinationMetadata.objects.get(slug="webhooks")
+    instances = []
     for n in range(count):
         instance = create_instance(
-            source, webhooks, None, name=f"Hook {n}", settings={"webhookUrls": [url]}
+            source, webhooks, None, name=f"{name} {n}", settings={"webhookUrls": [url]}
         )
-        set_enabled(instance, True, None)
+        instances.append(set_enabled(instance, True, None))
     connections.close_all()
+    return instances
+
+
+def start_worker(concurrency: int, profile: str | None = None) -> subprocess.Popen:
+    """A Celery worker of ``concurrency`` processes, sweeping every second; under py-spy writing
+    the collapsed stacks of it and its child processes to ``profile`` (for bench/stacks.py) if
+    given. It gets a session of its own, so that ``stop_worker`` can reach its pool processes."""
+    env = {**os.environ, "SEGAPP_EGRESS_ALLOW_PRIVATE": "1", "SEGAPP_DISPATCH_INTERVAL": "1"}
+    command = [sys.executable, "-m", "celery", "-A", "segapp", "worker", "--concurrency",
+               str(concurrency), "--loglevel", "WARNING", "--without-mingle",
+               "--without-gossip"]  # fmt: skip
+    if profile:
+        spy = Path(sys.executable).parent / "py-spy"
+        command = [str(spy), "record", "--subprocesses", "--format", "raw", "--rate", "250",
+                   "--output", profile, "--", *command]  # fmt: skip
+    return subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+
+
+def stop_worker(worker: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 60) -> None:
+    """Asks the worker to stop; kills its session if it has not within ``timeout`` seconds (not
+    yet reaped, its id still names the session it leads)."""
+    worker.send_signal(sig)
+    try:
+        worker.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
 
 
 def percentile(values, p):
@@ -317,18 +347,7 @@ def main() -> None:
         print(f"  {floor_cpu}", flush=True)
         bench_source()  # migrates
         refuse_a_backlog()
-        env = {**os.environ, "SEGAPP_EGRESS_ALLOW_PRIVATE": "1", "SEGAPP_DISPATCH_INTERVAL": "1"}
-        command = [sys.executable, "-m", "celery", "-A", "segapp", "worker", "--concurrency",
-                   str(args.concurrency), "--loglevel", "WARNING", "--without-mingle",
-                   "--without-gossip"]  # fmt: skip
-        if args.profile:
-            # Collapsed stacks of the worker and its child processes, for bench/stacks.py.
-            spy = Path(sys.executable).parent / "py-spy"
-            command = [str(spy), "record", "--subprocesses", "--format", "raw", "--rate", "250",
-                       "--output", args.profile, "--", *command]  # fmt: skip
-        worker = subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        worker = start_worker(args.concurrency, args.profile)
         web = serve("segapp.wsgi", args.port, 2)
         base = f"http://127.0.0.1:{args.port}"
         try:
@@ -340,8 +359,7 @@ def main() -> None:
             half = latency(base, one["events_per_s"] / 2, args.latency_seconds)
         finally:
             stop(web)
-            worker.send_signal(signal.SIGINT if args.profile else signal.SIGTERM)
-            worker.wait(60)
+            stop_worker(worker, signal.SIGINT if args.profile else signal.SIGTERM)
     finally:
         nginx.close()
     print(
