@@ -10,7 +10,7 @@ from math import ceil
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -76,16 +76,26 @@ def _without_a_free_slot(now: datetime):
     )
 
 
+def _replay_slots_taken(now: datetime) -> Exists:
+    """Whether replays' jobs hold all ``REPLAY_SLOTS`` worker processes they may hold."""
+    leased = DeliveryJob.objects.filter(lease_until__gte=now).exclude(replay_id="")
+    nth = settings.REPLAY_SLOTS - 1
+    return Exists(leased.order_by().values("pk")[nth : nth + 1])
+
+
 def claim(job_id: int, now: datetime) -> bool:
-    """Takes a due job unless another worker holds a live lease on it, or its instance already
-    has ``DELIVERY_INSTANCE_SLOTS`` jobs being sent (one conditional UPDATE).
+    """Takes a due job unless another worker holds a live lease on it, its instance already has
+    ``DELIVERY_INSTANCE_SLOTS`` jobs being sent, or it is a replay's and replays hold their
+    ``REPLAY_SLOTS`` (one conditional UPDATE).
 
     The slots are isolation: a tool that hangs keeps at most that many worker processes waiting,
-    and the others go on sending to everyone else. Two workers claiming at the same moment may
-    each see a free slot, so the limit can be passed by one now and then, never by many."""
+    and a replay at most its few, and the others go on sending to everyone else. Two workers
+    claiming at the same moment may each see a free slot, so a limit can be passed by one now
+    and then, never by many."""
     return (
         _claimable(job_id, now)
         .exclude(instance_id__in=_without_a_free_slot(now))
+        .exclude(~Q(replay_id="") & Q(_replay_slots_taken(now)))
         .update(
             lease_until=now + timedelta(seconds=settings.DELIVERY_JOB_LEASE),
             attempts=F("attempts") + 1,

@@ -41,6 +41,9 @@ LEASE = timedelta(seconds=60)
 # jobs or for a worker, does not then send a burst).
 MAX_SLICE_SECONDS = 2.0
 BATCHES_PER_READ = 50
+# A replay's new jobs are due this far ahead: never sent by the dispatcher, they wait for their
+# turn in line (``_next_in_line``).
+IN_LINE = timedelta(hours=1)
 WAITING = [JobState.PENDING, JobState.RETRYING]
 
 
@@ -212,17 +215,21 @@ def _slice(replay: Replay, now: datetime) -> list[int]:
         _end(replay, ReplayStatus.FAILED, f"The destination stopped receiving: {reason}.")
         return []
     waiting = _waiting_jobs(replay)
-    if replay.routed_all:
-        if not waiting:
-            _end(replay, ReplayStatus.FINISHED, total=F("routed"))
+    if replay.routed_all and not waiting:
+        _end(replay, ReplayStatus.FINISHED, total=F("routed"))
         return []
-    if waiting >= settings.REPLAY_WAITING_JOBS:
-        return []
+    if not replay.routed_all and waiting < settings.REPLAY_WAITING_JOBS:
+        _route_slice(replay, instance, now)
+    return _next_in_line(replay, now)
+
+
+def _route_slice(replay: Replay, instance, now: datetime) -> None:
+    """Routes as many of the range's batches as the rate allows since the last slice."""
     earliest = now - timedelta(seconds=MAX_SLICE_SECONDS)
     since = max(replay.slice_at or now - timedelta(seconds=1), earliest)
     seconds = (now - since).total_seconds()
     if seconds <= 0:
-        return []  # the last slices' whole batches ran ahead of the rate: wait for it
+        return  # the last slices' whole batches ran ahead of the rate: wait for it
     budget = max(1, int(replay.rate * seconds))
     plan = pipeline.plan_for(instance.source_id)
     # Only routed batches: one live routing has not reached yet will reach the instance itself.
@@ -236,29 +243,47 @@ def _slice(replay: Replay, now: datetime) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)
     )
-    jobs, routed = [], 0
+    routed = 0
     while routed < budget:
         batch_ids = list(batches.filter(pk__gt=replay.routed_through)[:BATCHES_PER_READ])
         if not batch_ids:
             Replay.objects.filter(pk=replay.pk).update(routed_all=True)
             break
         for batch_id in batch_ids:
-            job_id, count = _route(replay, instance, plan, batch_id)
-            routed += count
-            if job_id is not None:
-                jobs.append(job_id)
+            routed += _route(replay, instance, plan, batch_id)
             if routed >= budget:
                 break
     # Batches are routed whole, so a slice may route more than its budget: the time it paid
     # for runs past now, and the next slices wait (a rate below the batch size holds).
     paid_until = since + timedelta(seconds=routed / replay.rate)
     Replay.objects.filter(pk=replay.pk).update(slice_at=paid_until)
-    return jobs
 
 
-def _route(replay: Replay, instance, plan: pipeline.Plan, batch_id: int) -> tuple[int | None, int]:
+def _next_in_line(replay: Replay, now: datetime) -> list[int]:
+    """The replay's job to send now, if none of its jobs is being sent: its jobs go one at a
+    time, each handing its worker slot to the next as it finishes
+    (``deliveries._waiting_for_a_slot``), so a replay never fills the broker's queue ahead of
+    live traffic. Each tick starts the line again should it have stopped (a failed attempt, a
+    worker gone)."""
+    if DeliveryJob.objects.filter(replay_id=replay.pk, lease_until__gte=now).exists():
+        return []
+    first = (
+        DeliveryJob.objects.filter(replay_id=replay.pk, state=JobState.PENDING, lease_until=None)
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if first is None:
+        return []
+    due = timezone.now()  # ``now`` may be a slice's time; the job is due in the workers' time
+    DeliveryJob.objects.filter(pk=first).update(next_attempt_at=due, queued_at=due)
+    return [first]
+
+
+def _route(replay: Replay, instance, plan: pipeline.Plan, batch_id: int) -> int:
     """Routes one batch of the range to the instance, with the cursor's move, in one
-    transaction; (the job made or None, the batch's events in the replay)."""
+    transaction, into jobs of ``REPLAY_JOB_EVENTS`` events at most that wait in line
+    (``_next_in_line``); the batch's events in the replay."""
     events = list(
         matching_events(instance.source_id, replay.start_time, replay.end_time,
                         replay.types, replay.event_names)
@@ -274,7 +299,6 @@ def _route(replay: Replay, instance, plan: pipeline.Plan, batch_id: int) -> tupl
                 filtered += 1
             else:
                 owed.append(event.pk)
-    job_id = None
     with transaction.atomic():
         current = Replay.objects.select_for_update().filter(
             pk=replay.pk, status=ReplayStatus.RUNNING, routed_through=replay.routed_through
@@ -282,14 +306,19 @@ def _route(replay: Replay, instance, plan: pipeline.Plan, batch_id: int) -> tupl
         if not current.exists():
             raise _Stopped
         fresh = _first_time(instance.pk, owed)
-        if fresh:
-            job_id = DeliveryJob.objects.create(
+        size = settings.REPLAY_JOB_EVENTS
+        in_line = timezone.now() + IN_LINE
+        DeliveryJob.objects.bulk_create(
+            DeliveryJob(
                 instance_id=instance.pk,
                 source_id=instance.source_id,
                 batch_id=batch_id,
-                event_ids=fresh,
+                event_ids=fresh[i : i + size],
                 replay_id=replay.pk,
-            ).pk
+                next_attempt_at=in_line,
+            )
+            for i in range(0, len(fresh), size)
+        )
         current.update(
             routed_through=batch_id,
             routed=F("routed") + len(events),
@@ -297,7 +326,7 @@ def _route(replay: Replay, instance, plan: pipeline.Plan, batch_id: int) -> tupl
             skipped=F("skipped") + len(events) - filtered - len(fresh),
         )
     replay.routed_through = batch_id
-    return job_id, len(events)
+    return len(events)
 
 
 def _first_time(instance_id: str, event_ids: list[int]) -> list[int]:

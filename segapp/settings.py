@@ -341,6 +341,11 @@ if not 1 <= ARCHIVE_RETENTION_DAYS <= ARCHIVE_MAX_RETENTION_DAYS:
 REPLAY_RATE = env_int("SEGAPP_REPLAY_RATE", 500)
 REPLAY_MAX_RATE = env_int("SEGAPP_REPLAY_MAX_RATE", 5000)
 REPLAY_WAITING_JOBS = env_int("SEGAPP_REPLAY_WAITING_JOBS", 20)
+# Replay's jobs hold at most this many worker processes across the deployment at once, and carry
+# at most this many events each: live jobs always find a process free, and wait for a short
+# replay job at worst.
+REPLAY_SLOTS = env_int("SEGAPP_REPLAY_SLOTS", 1)
+REPLAY_JOB_EVENTS = env_int("SEGAPP_REPLAY_JOB_EVENTS", 50)
 CELERY_BEAT_SCHEDULE = {name: {"task": name, "schedule": every} for name, every in SWEEPS.items()}
 
 LOGGING = {

@@ -9,13 +9,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from connections.instances import set_enabled
-from delivery import deliveries, replays
+from delivery import replays
 from delivery.models import Replay, ReplayStatus
 from segapp.models import Plan, Role
 from segapp.workspaces import update_workspace
 from tests.api.conftest import errors_of
 from tests.api.test_query_counts import queries
-from tests.delivery.replay_archive import archive_days
+from tests.delivery.replay_archive import archive_days, send_in_line
 from tests.factories import make_instance, make_source
 
 UNREACHABLE = {"webhookUrls": ["http://127.0.0.1:9/hook"]}
@@ -330,8 +330,7 @@ def run_to_the_end(replay_id: str) -> None:
     now = replay.created_at
     for _ in range(100):
         now += timedelta(seconds=1)
-        for job_id in replays.advance(replay_id, now):
-            deliveries.deliver_job(job_id)
+        send_in_line(replays.advance(replay_id, now))
         replay.refresh_from_db()
         if replay.is_finished:
             return

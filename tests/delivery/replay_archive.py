@@ -57,3 +57,13 @@ def archive_days(source, *, per_day: int, days: int, until: datetime, per_batch:
             day.job_ids += routing.route_batch(outcome.batch_id)
         result.append(day)
     return result
+
+
+def send_in_line(job_ids) -> None:
+    """Sends the jobs as workers would, each followed by the job it hands its slot on to (a
+    replay's jobs go one at a time in line)."""
+    from delivery import deliveries
+
+    for job_id in job_ids:
+        while job_id is not None:
+            job_id = deliveries.deliver_job(job_id)

@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connections.instances import set_enabled, set_mode
-from delivery import deliveries, replays, retention
+from delivery import replays, retention
 from delivery.models import Replay, ReplayStatus
 from segapp.models import AuditEntry, Plan
-from tests.delivery.replay_archive import archive_days
+from tests.delivery.replay_archive import archive_days, send_in_line
 from tests.factories import make_instance, make_source, make_user, make_workspace
 
 pytestmark = pytest.mark.django_db
@@ -341,8 +341,7 @@ def test_event_delivery_shows_replays_apart_from_live_counts(days, instance, own
     now = replay.created_at
     while not replay.is_finished:
         now += timedelta(seconds=1)
-        for job_id in replays.advance(replay.pk, now):
-            deliveries.deliver_job(job_id)
+        send_in_line(replays.advance(replay.pk, now))
         replay.refresh_from_db()
     assert (replay.status, replay.sent) == (ReplayStatus.FINISHED, 30)
 

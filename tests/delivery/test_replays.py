@@ -20,7 +20,7 @@ from delivery.models import (
 )
 from segapp.models import Plan
 from segapp.refusal import Refusal
-from tests.delivery.replay_archive import archive_days
+from tests.delivery.replay_archive import archive_days, send_in_line
 from tests.factories import make_instance, make_source
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,8 +63,7 @@ def run(replay: Replay, step=timedelta(seconds=1), limit=500) -> Replay:
     now = replay.created_at
     for _ in range(limit):
         now += step
-        for job_id in replays.advance(replay.pk, now):
-            deliveries.deliver_job(job_id)
+        send_in_line(replays.advance(replay.pk, now))
         replay.refresh_from_db()
         if replay.is_finished:
             return replay
@@ -172,15 +171,20 @@ def test_the_rate_limits_each_slice(source, hook, sink):
     assert replay.routed == 35
 
 
-def test_a_replay_waits_while_its_jobs_wait(source, hook, sink, settings):
+def in_line(replay) -> list[int]:
+    return list(DeliveryJob.objects.filter(replay_id=replay.pk, state=JobState.PENDING)
+                .order_by("pk").values_list("pk", flat=True))  # fmt: skip
+
+
+def test_a_replays_jobs_go_one_at_a_time_and_it_waits_while_they_wait(source, hook, sink, settings):
     settings.REPLAY_WAITING_JOBS = 2
     days = archive_days(source, per_day=10, days=1, until=timezone.now(), per_batch=1)
     replay = start(hook(), days[0].start, days[0].end, rate=1000)
-    jobs = replays.advance(replay.pk, replay.created_at)
-    assert len(jobs) == 10
-    assert replays.advance(replay.pk, replay.created_at + timedelta(seconds=1)) == []
-    for job_id in jobs:
-        deliveries.deliver_job(job_id)
+    first = replays.advance(replay.pk, replay.created_at)
+    assert len(in_line(replay)) == 10 and first == in_line(replay)[:1]
+    # Ten jobs wait: no more routing, and the one being sent is enough.
+    assert replays.advance(replay.pk, replay.created_at + timedelta(seconds=1)) == first
+    assert deliveries.deliver_job(first[0]) == in_line(replay)[0]  # it hands its slot on
     assert run(replay).sent == 10
 
 
@@ -189,10 +193,9 @@ def test_cancel_stops_routing_and_takes_back_waiting_jobs(source, hook, sink):
     instance = hook()
     replay = start(instance, days[0].start, days[0].end, rate=10)
     jobs = replays.advance(replay.pk, replay.created_at)
-    assert jobs
+    assert jobs and in_line(replay)
     replays.cancel_replay(replay, None)
-    for job_id in jobs:
-        deliveries.deliver_job(job_id)
+    send_in_line(jobs)
     assert replays.advance(replay.pk, replay.created_at + timedelta(seconds=5)) == []
     replay.refresh_from_db()
     assert replay.status == ReplayStatus.CANCELLED
@@ -248,3 +251,21 @@ def test_a_disabled_or_device_mode_destination_is_refused(source, hook):
     with pytest.raises(Refusal) as refused:
         start(instance, now - timedelta(days=1), now)
     assert refused.value.rule == "replay-destination"
+
+
+def test_replay_jobs_are_small_and_hold_at_most_their_worker_slots(source, hook, sink, settings):
+    settings.REPLAY_SLOTS, settings.REPLAY_JOB_EVENTS = 1, 4
+    live = hook("Live")
+    days = archive_days(source, per_day=10, days=1, until=timezone.now(), per_batch=10)
+    replay = start(hook("New"), days[0].start, days[0].end)
+    replays.advance(replay.pk, replay.created_at)
+    jobs = in_line(replay)
+    sizes = [len(DeliveryJob.objects.get(pk=job).event_ids) for job in jobs]
+    assert sizes == [4, 4, 2]
+    DeliveryJob.objects.filter(pk__in=jobs).update(next_attempt_at=timezone.now())
+    now = timezone.now()
+    assert deliveries.claim(jobs[0], now)
+    assert not deliveries.claim(jobs[1], now)  # the one replay slot is taken
+    (live_job,) = days[0].job_ids
+    assert DeliveryJob.objects.get(pk=live_job).instance_id == live.pk
+    assert deliveries.claim(live_job, now)  # live traffic is not held up
