@@ -8,6 +8,7 @@ import orjson
 import pytest
 import requests
 
+from segapp.models import Plan
 from tests.factories import make_source
 from tests.processes import REPO, free_port, start, stop, test_database_url, wait_for
 from tests.sinks import SINK_HOSTS
@@ -16,6 +17,14 @@ from tests.sinks import SINK_HOSTS
 @pytest.fixture
 def source(catalog, workspace):
     return make_source(workspace, "http-api", name="Backend")
+
+
+@pytest.fixture
+def business_website(catalog, workspace):
+    """A website source of a Business workspace (Replay is part of that plan)."""
+    workspace.plan = Plan.BUSINESS
+    workspace.save(update_fields=["plan"])
+    return make_source(workspace, "javascript", name="Website")
 
 
 @pytest.fixture

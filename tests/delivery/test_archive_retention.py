@@ -22,7 +22,6 @@ from delivery.models import (
     IngestBatch,
     IngestCounter,
 )
-from segapp.models import Plan
 from tests.delivery.replay_archive import archive_days
 from tests.factories import make_instance, make_source
 from tests.processes import REPO, test_database_url
@@ -31,10 +30,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def source(catalog, workspace):
-    workspace.plan = Plan.BUSINESS
-    workspace.save(update_fields=["plan"])
-    return make_source(workspace, "javascript", name="Website")
+def source(business_website):
+    return business_website
 
 
 def partition_of(event_id: int) -> str:

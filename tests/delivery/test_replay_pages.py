@@ -29,15 +29,8 @@ def private_egress(settings):
 
 
 @pytest.fixture
-def business(workspace):
-    workspace.plan = Plan.BUSINESS
-    workspace.save(update_fields=["plan"])
-    return workspace
-
-
-@pytest.fixture
-def source(catalog, business):
-    return make_source(business, "javascript", name="Website")
+def source(business_website):
+    return business_website
 
 
 @pytest.fixture

@@ -11,28 +11,16 @@ from django.utils import timezone
 from connections.filters import create_filter
 from delivery import replays
 from delivery.models import DeliveryJob, Replay, ReplayStatus
-from segapp.models import Plan
 from tests.delivery.replay_archive import archive_days
 from tests.delivery.test_engine_workers import hook, ids, worker
-from tests.factories import make_source
 from tests.processes import stop, wait_for
-from tests.sinks import Sink
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def source(catalog, workspace):
-    workspace.plan = Plan.BUSINESS
-    workspace.save(update_fields=["plan"])
-    return make_source(workspace, "javascript", name="Website")
-
-
-@pytest.fixture
-def sink():
-    made = Sink()
-    yield made
-    made.close()
+def source(business_website):
+    return business_website
 
 
 @pytest.fixture

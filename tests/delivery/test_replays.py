@@ -1,7 +1,7 @@
 """Replay, task by task in this process against a real HTTP sink: the range and the selection,
 filters and transformations, context.replay, idempotence, the rate, cancel, the rules."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import orjson
 import pytest
@@ -21,23 +21,14 @@ from delivery.models import (
 from segapp.models import Plan
 from segapp.refusal import Refusal
 from tests.delivery.replay_archive import archive_days, send_in_line
-from tests.factories import make_instance, make_source
+from tests.factories import make_instance
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
 
 @pytest.fixture
-def business(workspace):
-    workspace.plan = Plan.BUSINESS
-    workspace.save(update_fields=["plan"])
-    return workspace
-
-
-@pytest.fixture
-def source(catalog, business):
-    return make_source(business, "javascript", name="Website")
+def source(business_website):
+    return business_website
 
 
 @pytest.fixture(autouse=True)
