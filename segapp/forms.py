@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
@@ -23,9 +24,15 @@ class WorkspaceSettingsForm(WorkspaceForm):
         label="Event archive retention (days)",
         required=False,
         min_value=1,
-        help_text="How long the archive keeps events for the debugger, Replay and warehouses; "
-        "empty: the server's default.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["retention_days"].help_text = (
+            "How long the archive keeps events for the debugger, Replay and warehouses: at most "
+            f"{settings.ARCHIVE_MAX_RETENTION_DAYS} days; empty: this server's default, "
+            f"{settings.ARCHIVE_RETENTION_DAYS} days."
+        )
 
 
 class MemberAddForm(forms.Form):

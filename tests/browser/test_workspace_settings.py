@@ -1,3 +1,4 @@
+import os
 import re
 
 import pytest
@@ -66,3 +67,27 @@ def test_worker_ping_polls_until_answered_or_keeps_waiting(signed_in, owner, wor
     page.goto(f"/w/{workspace.slug}/settings/system/")
     page.get_by_role("button", name="Ping a worker").click()
     expect(page.get_by_text("Waiting for a worker")).to_be_visible()
+
+
+def test_owner_chooses_the_archives_retention_within_the_servers_maximum(
+    signed_in, owner, workspace, settings, tmp_path
+):
+    settings.ARCHIVE_MAX_RETENTION_DAYS = 90
+    page = signed_in(owner)
+    page.goto(f"/w/{workspace.slug}/settings/")
+    field = page.get_by_label("Event archive retention (days)")
+    field.fill("365")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Choose between 1 and 90 days")).to_be_visible()
+    page.get_by_label("Event archive retention (days)").fill("7")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    workspace.refresh_from_db()
+    assert workspace.retention_days == 7
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=tmp_path / f"general-settings-{width}.png", full_page=True)
+        shots = os.environ.get("SEGAPP_SCREENSHOT_DIR")
+        if shots:
+            page.screenshot(path=f"{shots}/general-settings-{width}.png", full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0

@@ -7,6 +7,7 @@ import orjson
 import pytest
 from django.utils import timezone
 
+from connections import transformations
 from connections.filters import create_filter
 from connections.instances import set_enabled
 from delivery import deliveries, replays, routing
@@ -260,3 +261,15 @@ def test_replay_jobs_are_small_and_hold_at_most_their_worker_slots(source, hook,
     (live_job,) = days[0].job_ids
     assert DeliveryJob.objects.get(pk=live_job).instance_id == live.pk
     assert deliveries.claim(live_job, now)  # live traffic is not held up
+
+
+def test_replayed_events_go_through_the_sources_transformations(source, hook, sink):
+    days = archive_days(source, per_day=10, days=1, until=timezone.now())
+    transformations.create_transformation(
+        source, None, {"name": "Rename", "target": "track", "event_name": "Event 1",
+                       "new_event_name": "Event One", "renames": {"n": "number"}},
+    )  # fmt: skip
+    run(start(hook(), days[0].start, days[0].end))
+    renamed = [m for m in received(sink) if m.get("event") == "Event One"]
+    assert renamed and all("number" in m["properties"] for m in renamed)
+    assert not [m for m in received(sink) if m.get("event") == "Event 1"]
