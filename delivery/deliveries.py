@@ -22,6 +22,7 @@ from delivery.adapters.base import Adapter, PreparedRequest, Result, Verdict
 from delivery.counters import Tally
 from delivery.masking import masked, masked_request, masked_response
 from delivery.models import (
+    OPEN_JOB_STATES,
     DeliveryError,
     DeliveryJob,
     Event,
@@ -55,9 +56,9 @@ SLOW_ANSWER = 0.005
 
 def _due(now: datetime):
     """Jobs whose time has come and on which no worker holds a live lease."""
-    return DeliveryJob.objects.filter(
-        state__in=[JobState.PENDING, JobState.RETRYING], next_attempt_at__lte=now
-    ).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+    return DeliveryJob.objects.filter(state__in=OPEN_JOB_STATES, next_attempt_at__lte=now).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    )
 
 
 def _claimable(job_id: int, now: datetime):

@@ -169,6 +169,10 @@ class JobState(models.TextChoices):
     DEAD_LETTERED = "dead_lettered", "Dead-lettered"
 
 
+# A job in these states still has sending ahead of it (the engine's due jobs, a replay's waiting).
+OPEN_JOB_STATES = [JobState.PENDING, JobState.RETRYING]
+
+
 class DeliveryJob(models.Model):
     """Events of one ingested batch owed to one destination instance: the unit of sending.
 

@@ -24,6 +24,7 @@ from connections.models import DestinationInstance
 from delivery import pipeline, retention, routing, rules
 from delivery.adapters import adapter_for
 from delivery.models import (
+    OPEN_JOB_STATES,
     UNFINISHED_REPLAY,
     DeliveryJob,
     Event,
@@ -44,7 +45,6 @@ BATCHES_PER_READ = 50
 # A replay's new jobs are due this far ahead: never sent by the dispatcher, they wait for their
 # turn in line (``_next_in_line``).
 IN_LINE = timedelta(hours=1)
-WAITING = [JobState.PENDING, JobState.RETRYING]
 
 
 class _Stopped(Exception):
@@ -94,13 +94,17 @@ def refuse(
     running = Replay.objects.filter(instance=instance, status__in=UNFINISHED_REPLAY).exists()
     return (
         rules.refuse_plan(workspace.plan)
-        or rules.refuse_destination(
-            routing.idle_reason(instance), adapter_for(instance.metadata.slug) is not None
-        )
+        or _refuse_destination(instance)
         or rules.refuse_running(running)
         or rules.refuse_range(start, end, retention.kept_from(workspace, now), now)
         or rules.refuse_selection(list(types), list(event_names))
         or rules.refuse_rate(rate if rate is not None else settings.REPLAY_RATE)
+    )
+
+
+def _refuse_destination(instance: DestinationInstance):
+    return rules.refuse_destination(
+        routing.idle_reason(instance), adapter_for(instance.metadata.slug) is not None
     )
 
 
@@ -154,7 +158,7 @@ def cancel_replay(replay: Replay, actor) -> Replay:
             raise refusal
         replay.status, replay.finished_at, replay.lease_until = ReplayStatus.CANCELLED, now, None
         replay.save(update_fields=["status", "finished_at", "lease_until"])
-        DeliveryJob.objects.filter(replay_id=replay.pk, state__in=WAITING).filter(
+        DeliveryJob.objects.filter(replay_id=replay.pk, state__in=OPEN_JOB_STATES).filter(
             Q(lease_until__isnull=True) | Q(lease_until__lt=now)
         ).update(state=JobState.DONE, last_error="replay cancelled", updated_at=now)
         audit.record(replay.workspace, actor, "instance.replay_cancelled", replay.instance,
@@ -204,15 +208,13 @@ def _end(replay: Replay, status: str, error: str = "", **fields) -> None:
 
 
 def _waiting_jobs(replay: Replay) -> int:
-    return DeliveryJob.objects.filter(replay_id=replay.pk, state__in=WAITING).count()
+    return DeliveryJob.objects.filter(replay_id=replay.pk, state__in=OPEN_JOB_STATES).count()
 
 
 def _slice(replay: Replay, now: datetime) -> list[int]:
     instance = replay.instance
-    reason = routing.idle_reason(instance)
-    if reason or adapter_for(instance.metadata.slug) is None:
-        reason = reason or "Segapp cannot send to this destination in cloud mode"
-        _end(replay, ReplayStatus.FAILED, f"The destination stopped receiving: {reason}.")
+    if refusal := _refuse_destination(instance):  # disabled or switched mode since the start
+        _end(replay, ReplayStatus.FAILED, refusal.message)
         return []
     waiting = _waiting_jobs(replay)
     if replay.routed_all and not waiting:

@@ -273,3 +273,14 @@ def test_replayed_events_go_through_the_sources_transformations(source, hook, si
     renamed = [m for m in received(sink) if m.get("event") == "Event One"]
     assert renamed and all("number" in m["properties"] for m in renamed)
     assert not [m for m in received(sink) if m.get("event") == "Event 1"]
+
+
+def test_a_replay_fails_with_the_reason_when_its_destination_is_disabled(source, hook, sink):
+    days = archive_days(source, per_day=10, days=1, until=timezone.now())
+    instance = hook()
+    replay = start(instance, days[0].start, days[0].end)
+    set_enabled(instance, False, None)
+    assert replays.advance(replay.pk, replay.created_at) == []
+    replay.refresh_from_db()
+    assert replay.status == ReplayStatus.FAILED
+    assert "instance disabled" in replay.error and sink.received == []
