@@ -23,7 +23,6 @@ class WorkspaceSettingsForm(WorkspaceForm):
     retention_days = forms.IntegerField(
         label="Event archive retention (days)",
         required=False,
-        min_value=1,
     )
 
     def __init__(self, *args, **kwargs):
