@@ -122,7 +122,7 @@ def _bounds(table: str, name: str, bound: str) -> Partition:
     return Partition(table, name, low, int(high_text))
 
 
-def drop_older_than(horizon: datetime, now: datetime) -> list[str]:
+def drop_older_than(horizon: datetime) -> list[str]:
     """Drops every partition all of whose rows arrived before ``horizon`` (by its newest row),
     except those the sequence has not left yet; returns their names. A partition is detached
     CONCURRENTLY first, so writes to the table never wait for the drop."""

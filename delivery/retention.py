@@ -55,7 +55,7 @@ def run(now: datetime) -> dict:
     retentions and of deleted sources. Returns what it removed, for the log."""
     partitions.prepare(now)
     longest = longest_retention()
-    dropped = partitions.drop_older_than(now - timedelta(days=longest), now)
+    dropped = partitions.drop_older_than(now - timedelta(days=longest))
     deleted, partitioned = 0, partitions.is_partitioned()
     for workspace in Workspace.objects.all():
         # With partitions, only a workspace that keeps less than the longest has rows to delete.
