@@ -52,6 +52,8 @@ class Workspace(models.Model):
         blank=True,
         help_text="Days the event archive keeps; empty: the server's default",
     )
+    # HIPAA eligibility follows a signed agreement, so only support staff set it (Django admin).
+    hipaa_eligible = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

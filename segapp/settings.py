@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "catalog",
     "connections",
     "delivery",
+    "privacy",
     "warehouses",
 ]
 

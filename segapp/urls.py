@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("connections.urls")),
     path("", include("delivery.urls")),
+    path("", include("privacy.urls")),
     path("", include("warehouses.urls")),
     path("api/", include("segapp.api.urls")),
     path("admin/", admin.site.urls),
