@@ -1,7 +1,7 @@
-from django.urls import path  # noqa: F401
+"""The Privacy section's pages: each view module lists its own routes."""
+
+from privacy.views import controls, portal, regulations
 
 app_name = "privacy"
 
-P = "w/<slug:workspace_slug>/privacy/"
-
-urlpatterns = []
+urlpatterns = [*portal.urls, *controls.urls, *regulations.urls]
