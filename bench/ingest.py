@@ -11,6 +11,10 @@ or let it run the whole comparison of DESIGN §9 on this machine (needs ``DATABA
 
 which measures Segapp at full load, the bare WSGI + COPY baseline (``bench/baseline_copy.py``) at
 full load, and Segapp again at half its full-load rate for latency. Only 127.0.0.1 is used.
+
+``--discovery`` measures what field discovery (the Privacy Inbox's sweep) costs ingest: full load
+spread over ``--sources`` sources, in rounds without and with a Celery worker running the sweep
+beside it at its interval, then both rates and their ratio (budget: at most 5% fewer events/s).
 """
 
 import argparse
@@ -45,10 +49,9 @@ def message(n: int, run: str) -> dict:
 
 def drive(url, write_key, batch_size, duration, warmup, rate, index, run, results):
     parsed = urllib.parse.urlsplit(url)
-    headers = {
-        "Content-Type": "application/json",
-        "Authorization": "Basic " + base64.b64encode(f"{write_key}:".encode()).decode(),
-    }
+    # Several comma-separated write keys take turns, one request each (``--discovery``).
+    auths = ["Basic " + base64.b64encode(f"{k}:".encode()).decode() for k in write_key.split(",")]
+    headers = {"Content-Type": "application/json"}
     start = time.perf_counter()
     measure_from, deadline = start + warmup, start + warmup + duration
     interval = batch_size / rate if rate else 0.0
@@ -72,6 +75,7 @@ def drive(url, write_key, batch_size, duration, warmup, rate, index, run, result
         batch = [message(n + i, f"{run}-{index}") for i in range(batch_size)]
         n += batch_size
         body = orjson.dumps({"batch": batch, "sentAt": "2026-01-01T00:00:01.000Z"})
+        headers["Authorization"] = auths[n // batch_size % len(auths)]
         connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=30)
         try:
             connection.request("POST", "/v1/batch", body, headers)
@@ -232,6 +236,142 @@ def compare(args) -> None:
           " (budget < 50 ms)")  # fmt: skip
 
 
+# Field discovery beside ingest (``--discovery``).
+
+DISCOVERY_QUEUE = "bench-discovery"
+
+
+def _sources(count: int) -> list[str]:
+    """``count`` fresh bench sources (the first one sets the database up); their write keys."""
+    keys = [bench_source()]
+    from catalog.models import SourceMetadata
+    from connections.sources import create_source
+    from segapp.models import Workspace
+
+    workspace = Workspace.objects.get(slug="bench")
+    metadata = SourceMetadata.objects.get(slug="http-api")
+    for i in range(count - 1):
+        source = create_source(workspace, metadata, None, name=f"Bench {time.time_ns()} {i}")
+        keys.append(source.write_keys.get().key)
+    from django.db import connections
+
+    connections.close_all()  # no connection may cross the fork into the load processes
+    return keys
+
+
+def _session_cpu(session: int) -> float:
+    """CPU seconds so far of every process in ``session`` (a worker and its pool)."""
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session:
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _sweep_runs(log: Path) -> list[dict]:
+    """What each acting discovery run logged (``delivery.tasks.discover_fields``), with its
+    duration from the task line that follows it (the worker runs one task at a time)."""
+    runs = []
+    for line in log.read_text(errors="replace").splitlines():
+        if '"fields discovered"' in line:
+            runs.append(orjson.loads(line))
+        elif runs and '"duration_ms"' in line and "discover_fields" in line:
+            runs[-1].setdefault("duration_ms", orjson.loads(line)["duration_ms"])
+    return runs
+
+
+class SweepSender:
+    """Sends the discovery sweep's task to the bench worker's queue every second while on; the
+    sweep's own lease lets it act once per its interval (``settings.SWEEPS``), as in a deployment."""
+
+    def __init__(self):
+        import threading
+
+        from segapp.celery import app
+
+        self.app, self.on, self.stopping = app, threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._send, daemon=True)
+        self.thread.start()
+
+    def _send(self):
+        while not self.stopping.wait(1.0):
+            if self.on.is_set():
+                self.app.send_task("delivery.tasks.discover_fields", queue=DISCOVERY_QUEUE)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join()
+
+
+def discovery(args) -> None:
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("--discovery needs DATABASE_URL=postgres://… and CELERY_BROKER_URL")
+    import tempfile
+
+    from django.conf import settings
+
+    keys = ",".join(_sources(args.sources))
+    interval = settings.SWEEPS["delivery.tasks.discover_fields"]
+    print(
+        f"{os.cpu_count()} CPUs; gunicorn --workers {args.web_workers}; {args.processes} load "
+        f"processes; {args.duration:.0f}s per phase, {args.rounds} rounds; 100 messages per "
+        f"request over {args.sources} sources; discovery every {interval}s in a worker",
+        flush=True,
+    )
+    log = Path(tempfile.mkstemp(prefix="bench-discovery-", suffix=".log")[1])
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "segapp", "worker", "-Q", DISCOVERY_QUEUE,
+         "--concurrency", "1", "--loglevel", "INFO", "--without-mingle", "--without-gossip"],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=log.open("w"),
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    port = 18000 + os.getpid() % 1000
+    url = f"http://127.0.0.1:{port}"
+    web = serve("segapp.wsgi", port, args.web_workers)
+    sender = SweepSender()
+    rates = {False: [], True: []}
+    cpu = {False: 0.0, True: 0.0}
+    try:
+        time.sleep(5)  # the worker is up and its ticker running
+        for round_ in range(1, args.rounds + 1):
+            for on in (False, True):
+                (sender.on.set if on else sender.on.clear)()
+                before = _session_cpu(worker.pid)
+                result = run_load(url, keys, args.processes, args.duration)
+                cpu[on] += _session_cpu(worker.pid) - before
+                rates[on].append(result["events_per_s"])
+                report(f"{'with' if on else 'without'} discovery, round {round_}", result)
+    finally:
+        sender.stop()
+        stop(web)
+        worker.terminate()
+        worker.wait(30)
+    from segapp.celery import app
+
+    app.control.purge()  # the routing tasks and sweeps no worker took during the run
+    runs = _sweep_runs(log)
+    log.unlink()
+    without, with_ = (statistics.mean(rates[on]) for on in (False, True))
+    # Each round's two phases ran back to back: their ratio is the least disturbed by whatever
+    # else the machine was doing meanwhile.
+    paired = statistics.median(w / wo for wo, w in zip(rates[False], rates[True], strict=True))
+    seconds = args.rounds * args.duration
+    read = sum(r.get("events", 0) for r in runs)
+    took = [r["duration_ms"] for r in runs if r.get("duration_ms") is not None]
+    print(f"discovery ran {len(runs)} times, read {read:,} events, "
+          f"{statistics.mean(took) if took else float('nan'):,.0f} ms a run; its worker used "
+          f"{cpu[True]:.1f} CPU s in {seconds:.0f}s with discovery ({cpu[True] / seconds:.1%} of a "
+          f"core), {cpu[False]:.1f} CPU s without")  # fmt: skip
+    print(f"ingest without discovery {without:,.0f} events/s, with {with_:,.0f} events/s: "
+          f"with / without {with_ / without:.3f}, median of the rounds' ratios {paired:.3f} "
+          "(budget ≥ 0.95)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="a running server, e.g. http://127.0.0.1:8000")
@@ -241,9 +381,14 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15, help="seconds measured per phase")
     parser.add_argument("--rate", type=float, help="target events/s (default: as fast as it goes)")
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn workers (--compare)")
+    parser.add_argument("--discovery", action="store_true", help="ingest with and without field discovery")  # fmt: skip
+    parser.add_argument("--sources", type=int, default=40, help="sources the load is spread over (--discovery)")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=2, help="rounds without and with (--discovery)")  # fmt: skip
     args = parser.parse_args()
     if args.compare:
         compare(args)
+    elif args.discovery:
+        discovery(args)
     elif args.url and args.write_key:
         host = urllib.parse.urlsplit(args.url).hostname
         if host not in ("127.0.0.1", "localhost"):
@@ -253,7 +398,7 @@ def main() -> None:
             run_load(args.url, args.write_key, args.processes, args.duration, rate=args.rate),
         )
     else:
-        parser.error("give --url and --write-key, or --compare")
+        parser.error("give --url and --write-key, --compare or --discovery")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from connections.routing_rules import rule_for
 
 # Part of every ETag: change it when this module renders a different document from the same
 # configuration, so browsers holding a copy from older code fetch the new one.
-DOCUMENT_FORMAT = 1
+DOCUMENT_FORMAT = 2
 
 # analytics-next sends its own telemetry to api.segment.io unless told not to; a self-hosted
 # Segapp does not report its users' page loads to Segment.

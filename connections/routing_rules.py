@@ -29,7 +29,7 @@ class Untranslatable(ValueError):
     pass
 
 
-def _path(segments: list[str]) -> str:
+def ir_path(segments) -> str:
     return ".".join(segment.replace(".", "\\.") for segment in segments)
 
 
@@ -44,7 +44,7 @@ def to_ir(node: list, calls_evaluated: bool = True):
     if kind == "lit":
         return {"value": node[1]}
     if kind == "path":
-        return _path(node[1:])
+        return ir_path(node[1:])
     if kind == "list":
         return [to_ir(item, False) for item in node[1:]]
     if kind == "call":
@@ -102,6 +102,10 @@ def rule_for(destination_name: str, filters) -> dict | None:
                 transformers.append([transformer(a) for a in actions])
     if not matchers:
         return None
+    return destination_rule(destination_name, matchers, transformers)
+
+
+def destination_rule(destination_name: str, matchers: list, transformers: list) -> dict:
     return {
         "scope": "destinations",
         "target_type": "workspace::project::destination::config",

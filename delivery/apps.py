@@ -7,8 +7,10 @@ class DeliveryConfig(AppConfig):
 
     def ready(self):
         from delivery import (
+            payload_reads,
             prometheus,  # noqa: F401  registers the scrape-time collector
             retention,
         )
 
         retention.watch_deletions()
+        payload_reads.register()

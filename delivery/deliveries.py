@@ -50,6 +50,7 @@ MAX_FOLLOW_UPS = 4
 _RANK = {Verdict.DELIVERED: 0, Verdict.DISCARD: 1, Verdict.RETRY: 2}
 # A job whose instance has no free slot waits for one to be handed on, or this long at most.
 SLOT_WAIT = timedelta(seconds=5)
+ERASED = "deleted from the archive by a user deletion"
 # A job has one more request in flight for each such span (seconds) its tool takes to answer.
 SLOW_ANSWER = 0.005
 
@@ -191,10 +192,16 @@ def _deliver(job: DeliveryJob, now: datetime) -> bool:
     plan = pipeline.plan_for(instance.source_id)
     mark = replays.marked if replays.marks_context(job) else None
     for event_id in owed:
-        if event := events.get(event_id):
-            message = plan.transform(event.message)
-            message = plan.shape(instance.pk, mark(message) if mark else message)
-            messages[message["messageId"]] = (event_id, event.received_at, message)
+        event = events.get(event_id)
+        if event is None:  # a user's data deleted since routing (privacy regulations)
+            tally.add(instance.pk, now, Outcome.FILTERED, ERASED, count=1)
+            continue
+        message = plan.transform(event.message)
+        message, reason = plan.receive(instance.pk, mark(message) if mark else message)
+        if message is None:
+            tally.add(instance.pk, now, Outcome.FILTERED, reason, count=1)
+            continue
+        messages[message["messageId"]] = (event_id, event.received_at, message)
     verdicts: dict[str, tuple[Verdict, str]] = {}
     prepared, unsupported, failure = build(adapter, [m for _, _, m in messages.values()])
     if failure:

@@ -6,9 +6,13 @@ Plans are cached per process and rebuilt when the source's ``config_version`` ch
 filter, transformation or instance change bumps it), so a worker never parses FQL per event and
 never acts on a stale configuration for longer than one batch.
 
-``routing`` transforms each message and asks ``admit`` which instances take it (filters that
-sample or drop); ``deliveries`` asks ``shape`` for what an instance receives (filters that drop
-or allow properties). The split keeps a sampling decision made once, at routing.
+The plan also holds each instance's privacy ``Guard`` (``privacy/guard.py``), which acts on
+classified fields after the transformations and before the filters.
+
+``routing`` transforms each message and asks ``admit`` which instances take it (privacy blocks,
+filters that sample or drop); ``deliveries`` asks ``receive`` for what an instance receives
+(privacy's dropped, hashed and encrypted fields, filters that drop or allow properties). The split
+keeps a sampling decision made once, at routing.
 """
 
 from collections import defaultdict
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 
 from connections.models import DestinationFilter, Source, Transformation
 from delivery import filters, fql, transformations
+from privacy.guard import Guard, guards_for_source
 
 ADMISSION = {"SAMPLE", "DROP"}
 MAX_CACHED_PLANS = 2000
@@ -27,26 +32,38 @@ class Plan:
     transform: transformations.Transform = transformations.identity
     admission: dict[str, list[filters.FilterSpec]] = field(default_factory=dict)
     shaping: dict[str, list[filters.FilterSpec]] = field(default_factory=dict)
+    guards: dict[str, Guard] = field(default_factory=dict)
 
     def admit(self, instance_id: str, message: dict) -> str | None:
         """None if the instance takes ``message`` (already transformed), else why not."""
+        screened, reason = self._screen(instance_id, message)
+        if screened is None:
+            return reason
         specs = self.admission.get(instance_id)
         if not specs:
             return None
-        kept, reason = filters.apply(specs, message)
+        kept, reason = filters.apply(specs, screened)
         return None if kept is not None else reason
 
-    def shape(self, instance_id: str, message: dict) -> dict:
-        """The message (already transformed) as the instance receives it."""
+    def receive(self, instance_id: str, message: dict) -> tuple[dict | None, str]:
+        """The message (already transformed) as the instance receives it, or ``(None, reason)``
+        if privacy now blocks it (a field classified since routing admitted it)."""
+        screened, reason = self._screen(instance_id, message)
+        if screened is None:
+            return None, reason
         specs = self.shaping.get(instance_id)
-        if not specs:
-            return message
-        return filters.apply(specs, message)[0]
+        shaped = filters.apply(specs, screened)[0] if specs else screened
+        guard = self.guards.get(instance_id)
+        return (guard.seal(shaped) if guard else shaped), ""
+
+    def _screen(self, instance_id: str, message: dict) -> tuple[dict | None, str]:
+        guard = self.guards.get(instance_id)
+        return guard.screen(message) if guard else (message, "")
 
 
 def build(source_id: str, version: int) -> Plan:
     rows = Transformation.objects.filter(source_id=source_id, enabled=True)
-    plan = Plan(version, transformations.compile(rows))
+    plan = Plan(version, transformations.compile(rows), guards=guards_for_source(source_id))
     admission, shaping = defaultdict(list), defaultdict(list)
     for item in DestinationFilter.objects.filter(instance__source_id=source_id, enabled=True):
         condition = fql.compile(item.condition_ast)

@@ -34,6 +34,7 @@ from delivery.models import (
     ReplayedEvent,
     ReplayStatus,
 )
+from privacy import suppressions
 from segapp import audit
 from segapp.models import Workspace
 
@@ -289,15 +290,19 @@ def _route(replay: Replay, instance, plan: pipeline.Plan, batch_id: int) -> int:
     events = list(
         matching_events(instance.source_id, replay.start_time, replay.end_time,
                         replay.types, replay.event_names)
-        .filter(batch_id=batch_id).only("id", "payload").order_by("pk")
+        .filter(batch_id=batch_id).only("id", "user_id", "payload").order_by("pk")
     )  # fmt: skip
     owed, filtered = [], 0
     live = DeliveryJob.objects.filter(
         batch_id=batch_id, instance_id=instance.pk, replay_id=""
     ).exists()
     if not live:
+        # Suppressed users stay suppressed in a replay, as in live routing.
+        suppressed = suppressions.suppressed(instance.source_id, {e.user_id for e in events})
         for event in events:
-            if routing.refusal(instance, plan.transform(event.message), plan):
+            if event.user_id in suppressed or routing.refusal(
+                instance, plan.transform(event.message), plan
+            ):
                 filtered += 1
             else:
                 owed.append(event.pk)

@@ -15,6 +15,7 @@ from delivery import integrations, pipeline
 from delivery.adapters import adapter_for
 from delivery.counters import Tally, count_ingest
 from delivery.models import DeliveryJob, Event, IngestBatch, Outcome
+from privacy import suppressions
 
 # Renewed while the task runs (``delivery/leases.py``): a batch whose worker died is routed by
 # another this long afterwards.
@@ -60,7 +61,18 @@ def route_batch(batch_id: int) -> list[int]:
     now = timezone.now()
     if instances:
         plan = pipeline.plan_for(batch.source_id)
-        for event in Event.objects.filter(batch_id=batch_id).only("id", "payload").order_by("id"):
+        events = Event.objects.filter(batch_id=batch_id).only("id", "user_id", "payload")
+        events = list(events.order_by("id"))
+        # Suppression goes by the userId as the source sent it (the archive's copy), before any
+        # transformation: a regulation names the user the source knows, and no transformation
+        # may let a suppressed user through. One query for the batch's users.
+        suppressed = suppressions.suppressed(batch.source_id, {e.user_id for e in events})
+        for event in events:
+            if event.user_id in suppressed:
+                why = suppressions.reason(suppressed[event.user_id])
+                for instance in instances:
+                    tally.add(instance.pk, now, Outcome.FILTERED, why, count=1)
+                continue
             message = plan.transform(event.message)
             for instance in instances:
                 if reason := refusal(instance, message, plan):

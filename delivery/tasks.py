@@ -9,7 +9,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from delivery import archive, counters, deliveries, leases, replays, retention, routing
+from delivery import (
+    archive,
+    counters,
+    deliveries,
+    erasure,
+    field_discovery,
+    leases,
+    replays,
+    retention,
+    routing,
+)
 from delivery.models import IngestBatch
 from delivery.redoable import redoable_writes
 from segapp import sweeps
@@ -137,3 +147,18 @@ def queue_replay(replay_id: str) -> None:
 def keep_archive() -> None:
     """Partitions ahead and retention behind (``delivery.retention``)."""
     log.info("archive kept", extra=retention.run(timezone.now()))
+
+
+@shared_task(acks_late=True, soft_time_limit=100, time_limit=120)
+@sweeps.exclusive(lease_seconds=120)
+def erase_archive() -> None:
+    """Deletes regulated users' events from the archive (``delivery.erasure``)."""
+    if (done := erasure.run())["archive_steps"]:
+        log.info("archive erasure", extra=done)
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+@sweeps.exclusive(lease_seconds=60)
+def discover_fields() -> None:
+    """Samples newly archived events for the Privacy Inbox (``delivery.field_discovery``)."""
+    log.info("fields discovered", extra=field_discovery.run())

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from connections.models import DestinationInstance, Source
-from delivery import tools
+from delivery import payload_reads, tools
 from delivery.ingest.messages import TYPES
 from segapp.access import get_in_workspace, workspace_view
 from segapp.client_ip import client_ip
@@ -51,6 +51,7 @@ def event_tester(request, instance_id):
             context["event_text"] = request.POST.get("event", "")
         else:
             _run(request, context, lambda message: tools.send_test_event(instance.pk, message))
+            payload_reads.record(request, "instance.event_tested", instance)
         if request.htmx:
             return render(request, "delivery/_tester_result.html", context)
     else:
@@ -69,6 +70,7 @@ def routing_preview(request, source_id):
     context = {"source": source, "kind": "track"}
     if request.method == "POST":
         _run(request, context, lambda message: tools.preview_routing(source.pk, message))
+        payload_reads.record(request, "source.routing_previewed", source)
         if request.htmx:
             return render(request, "delivery/_routing_preview.html", context)
     else:

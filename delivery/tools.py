@@ -139,7 +139,7 @@ def _passage(
         filter_id = filters.filter_named(reason)
         passage.reason, passage.filter = reason, source_filters.get(filter_id)
         return passage
-    passage.received = plan.shape(instance.pk, message)
+    passage.received, _ = plan.receive(instance.pk, message)
     passage.changes = changes(message, passage.received)
     try:
         passage.adapter = deliveries.adapter_of(instance, signing=signing)

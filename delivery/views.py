@@ -9,7 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from connections.forms import FilterForm
 from connections.models import DestinationInstance, Source
-from delivery import debugger, deliveries, event_delivery, previews, tasks
+from delivery import debugger, deliveries, event_delivery, payload_reads, previews, tasks
 from delivery.models import DeliveryJob, RedeliveryRun
 from delivery.pretty import pretty
 from segapp import jsondepth
@@ -29,7 +29,8 @@ def source_debugger(request, source_id):
     state = debugger.State.from_query(request.GET)
     target = request.htmx.target if request.htmx and not request.htmx.boosted else None
     if target == "event-detail":
-        return render(request, "delivery/_debugger_event.html", _event_context(source, state))
+        context = _event_context(source, state, request)
+        return render(request, "delivery/_debugger_event.html", context)
 
     marker = debugger.newest_marker(source)
     if target == "debugger-rows" and source.enabled and state.since == marker:
@@ -49,12 +50,15 @@ def source_debugger(request, source_id):
         if not source.enabled:
             response.status_code = 286  # htmx: stop polling, nothing more will arrive
         return response
-    context.update(_event_context(source, state))
+    payload_reads.record(request, "source.debugger_viewed", source, search=state.q or None)
+    context.update(_event_context(source, state, request))
     return render(request, "delivery/debugger.html", context)
 
 
-def _event_context(source, state) -> dict:
+def _event_context(source, state, request) -> dict:
     event = debugger.event_of(source, state.event)
+    if event is not None:
+        payload_reads.record(request, "source.event_viewed", source, messageId=event.message_id)
     return {
         "source": source,
         "state": state,
@@ -108,6 +112,7 @@ def instance_delivery(request, instance_id):
     window = event_delivery.Window.from_query(request.GET.get("window"))
     context = {"instance": instance, "source": instance.source,
                **event_delivery.instance_page(instance, window)}  # fmt: skip
+    payload_reads.record(request, "instance.samples_viewed", instance, window=window.key)
     return render(request, "delivery/event_delivery.html", context)
 
 

@@ -212,8 +212,15 @@ class Regulation(models.Model):
 
     id = models.CharField(primary_key=True, max_length=32, default=new_id, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    # Null for a workspace-wide regulation. A deleted source's id stays (no constraint): were it
+    # nulled, the source's regulation would read as the whole workspace's.
     source = models.ForeignKey(
-        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Source,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     regulation_type = models.CharField(max_length=32, choices=RegulationType.choices)
     subject_type = models.CharField(max_length=16, default="USER_ID")
@@ -226,6 +233,7 @@ class Regulation(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    requested_by = models.CharField(max_length=200, blank=True, help_text="A user or a token")
 
     class Meta:
         ordering = ["-created_at", "id"]
@@ -233,6 +241,10 @@ class Regulation(models.Model):
 
     def __str__(self):
         return f"{self.regulation_type} {self.id}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
 
 
 class Suppression(models.Model):
@@ -251,6 +263,20 @@ class Suppression(models.Model):
     class Meta:
         ordering = ["user_id"]
         indexes = [models.Index(fields=["workspace", "user_id"])]
+        # A user is suppressed once per scope; the two keys are also routing's lookup, one batch's
+        # userIds at a time (``privacy.suppressions``).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "user_id"],
+                condition=models.Q(source__isnull=True),
+                name="privacy_suppressed_in_workspace_once",
+            ),
+            models.UniqueConstraint(
+                fields=["source", "user_id"],
+                condition=models.Q(source__isnull=False),
+                name="privacy_suppressed_in_source_once",
+            ),
+        ]
 
     def __str__(self):
         return self.user_id
@@ -261,12 +287,20 @@ class DeletionStep(models.Model):
     and what was sampled from it) or a warehouse; the regulation's status follows its steps."""
 
     regulation = models.ForeignKey(Regulation, on_delete=models.CASCADE, related_name="steps")
-    system = models.CharField(max_length=64)
+    system = models.CharField(max_length=64, help_text="``archive``, or ``warehouse:<id>``")
+    label = models.CharField(max_length=200, blank=True, help_text="What the console calls it")
+    # The sources whose data the step deletes there (empty: every source the regulation covers).
+    source_ids = models.JSONField(default=list, blank=True)
     status = models.CharField(
         max_length=16, choices=RegulationStatus.choices, default=RegulationStatus.INITIALIZED
     )
     deleted = models.PositiveBigIntegerField(default=0)
+    # Where the system's sweep resumes (its own keys: an archive cursor, tables done).
+    progress = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -274,6 +308,14 @@ class DeletionStep(models.Model):
         ordering = ["regulation", "system"]
         constraints = [
             models.UniqueConstraint(fields=["regulation", "system"], name="privacy_step_once")
+        ]
+        # Each system's sweep reads its unfinished steps: a partial index as small as the work.
+        indexes = [
+            models.Index(
+                fields=["system", "regulation"],
+                condition=models.Q(status__in=["INITIALIZED", "RUNNING"]),
+                name="privacy_step_open",
+            )
         ]
 
     def __str__(self):

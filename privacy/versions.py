@@ -9,3 +9,9 @@ from connections.models import Source
 
 def policy_changed(workspace_id: str) -> None:
     Source.objects.filter(workspace_id=workspace_id).update(config_version=F("config_version") + 1)
+
+
+def workspace_saved(sender, instance, created, **kwargs) -> None:
+    """A workspace's eligibility for encryption may have changed: routing re-reads it."""
+    if not created:
+        policy_changed(instance.pk)

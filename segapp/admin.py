@@ -128,11 +128,11 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Workspace)
 class WorkspaceAdmin(RefusalAwareAdmin):
-    list_display = ["name", "slug", "id", "plan", "created_at"]
+    list_display = ["name", "slug", "id", "plan", "hipaa_eligible", "created_at"]
     search_fields = ["name", "slug", "id"]
-    list_filter = ["plan"]
+    list_filter = ["plan", "hipaa_eligible"]
     readonly_fields = ["id", "slug", "created_at"]
-    fields = ["id", "name", "slug", "plan", "retention_days", "created_at"]
+    fields = ["id", "name", "slug", "plan", "retention_days", "hipaa_eligible", "created_at"]
     inlines = [MembershipInline]
 
     def has_add_permission(self, request):
@@ -146,7 +146,12 @@ class WorkspaceAdmin(RefusalAwareAdmin):
         self.save_or_refuse(
             request,
             lambda: workspaces.update_workspace(
-                fresh, request.user, name=obj.name, plan=obj.plan, retention_days=obj.retention_days
+                fresh,
+                request.user,
+                name=obj.name,
+                plan=obj.plan,
+                retention_days=obj.retention_days,
+                hipaa_eligible=obj.hipaa_eligible,
             ),
         )
 

@@ -73,6 +73,14 @@ def register(model, label: str, actions: dict[str, str], links: Links | None = N
     OBJECT_TYPES[model._meta.model_name] = ObjectType(label, actions, links)
 
 
+def extend(model, actions: dict[str, str]) -> None:
+    """Adds actions another app records on ``model``'s entries to its registered type."""
+    registered = OBJECT_TYPES[model._meta.model_name]
+    OBJECT_TYPES[model._meta.model_name] = ObjectType(
+        registered.label, {**registered.actions, **actions}, registered.links
+    )
+
+
 def action_label(action: str) -> str:
     for object_type in OBJECT_TYPES.values():
         if action in object_type.actions:

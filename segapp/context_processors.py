@@ -24,8 +24,8 @@ def nav_section(request) -> str:
         return ""
     if section := NAV_SECTIONS.get(match.view_name):
         return section
-    if match.namespace == "warehouses":
-        return "warehouses"
+    if match.namespace in ("warehouses", "privacy"):
+        return match.namespace
     if match.namespace in ("connections", "delivery"):
         return "destinations" if INSTANCE_KWARG in match.kwargs else "sources"
     return ""

@@ -261,6 +261,7 @@ SPECTACULAR_SETTINGS = {
         "ConnectionAddedEnum": ["CONNECTED"],
         "SelectiveSyncStatusEnum": ["UPDATED", "UNCHANGED"],
         "StatusEnum": ["SUCCESS"],
+        "RegulationStatusEnum": "privacy.models.RegulationStatus.values",
     },
 }
 
@@ -321,6 +322,10 @@ SWEEPS = {
     "warehouses.tasks.start_due_syncs": env_int("SEGAPP_WAREHOUSE_SWEEP_INTERVAL", 60),
     "delivery.tasks.advance_replays": 1,
     "delivery.tasks.keep_archive": env_int("SEGAPP_RETENTION_INTERVAL", 600),
+    "delivery.tasks.erase_archive": env_int("SEGAPP_ERASURE_INTERVAL", 60),
+    "warehouses.tasks.erase_warehouses": env_int("SEGAPP_ERASURE_INTERVAL", 60),
+    # Privacy Inbox: a sample of each source's new events, off the tracking API's path.
+    "delivery.tasks.discover_fields": 15,
 }
 # Warehouses (warehouses/): seconds a warehouse gets to accept a connection and to run one
 # statement, and how long a worker holds a sync before another may take it over (a crashed

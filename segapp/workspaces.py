@@ -54,10 +54,13 @@ def update_workspace(
     name: str | None = None,
     plan: str | None = None,
     retention_days=_UNCHANGED,
+    hipaa_eligible: bool | None = None,
 ):
-    """Changes what is given; ``retention_days`` None goes back to the server's default."""
+    """Changes what is given; ``retention_days`` None goes back to the server's default.
+    ``hipaa_eligible`` is for support staff (Django admin), once a BAA is signed."""
     before = {"name": workspace.name, "plan": workspace.plan,
-              "retentionDays": workspace.retention_days}  # fmt: skip
+              "retentionDays": workspace.retention_days,
+              "hipaaEligible": workspace.hipaa_eligible}  # fmt: skip
     if name is not None:
         if not name.strip():
             raise Refusal("A workspace needs a name.", rule="workspace-name-required", field="name")
@@ -70,10 +73,13 @@ def update_workspace(
         if refusal := refuse_retention(retention_days):
             raise refusal
         workspace.retention_days = retention_days
+    if hipaa_eligible is not None:
+        workspace.hipaa_eligible = hipaa_eligible
     after = {"name": workspace.name, "plan": workspace.plan,
-             "retentionDays": workspace.retention_days}  # fmt: skip
+             "retentionDays": workspace.retention_days,
+             "hipaaEligible": workspace.hipaa_eligible}  # fmt: skip
     if after != before:
-        workspace.save(update_fields=["name", "plan", "retention_days"])
+        workspace.save(update_fields=["name", "plan", "retention_days", "hipaa_eligible"])
         audit.record(workspace, actor, "workspace.updated", workspace, before=before, after=after)
     return workspace
 

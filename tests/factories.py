@@ -92,8 +92,10 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
 
     from catalog.models import DestinationMetadata
     from connections import filters, instances, sources, transformations
-    from delivery import deliveries, replays, routing
+    from delivery import deliveries, field_discovery, replays, routing
     from delivery.models import DeliveryJob, IngestBatch, JobState
+    from privacy import custom_matchers, regulations
+    from privacy.models import Field
     from warehouses import operations as warehouse_operations
     from warehouses import syncs
 
@@ -115,7 +117,8 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
     member = make_member(workspace, Role.MEMBER)
     token, _ = make_token(workspace, Role.MEMBER)
     basic = base64.b64encode(f"{write_key.key}:".encode()).decode()
-    event = {"type": "track", "event": "Paid", "userId": "u1", "messageId": f"{name}-1"}
+    event = {"type": "track", "event": "Paid", "userId": "u1", "messageId": f"{name}-1",
+             "properties": {"plan": "pro"}}  # fmt: skip
     response = Client().post("/v1/track", event, "application/json",
                              headers={"Authorization": f"Basic {basic}"})  # fmt: skip
     assert response.status_code == 200, response.content
@@ -140,6 +143,19 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
     workspaces.update_workspace(workspace, None, plan=Plan.BUSINESS)
     now = timezone.now()
     replay = replays.start_replay(instance, None, start=now - timedelta(days=1), end=now)
+
+    # The Privacy Inbox's field of that event, and a custom matcher.
+    field_discovery.run()
+    field = Field.objects.get(workspace=workspace, path="properties.plan")
+    matcher = custom_matchers.create_matcher(
+        workspace, None, name="Member number", classification="yellow", match_on="key",
+        pattern="member number, member no",
+    )  # fmt: skip
+
+    # A deletion of u1's data that no sweep has started (Privacy → End-user privacy).
+    regulation = regulations.create_regulation(
+        workspace, None, regulation_type="DELETE_ONLY", subject_ids=["u1"]
+    )
     return {
         "workspace": workspace,
         "source": source,
@@ -154,4 +170,7 @@ def make_one_of_everything(owner: User, name: str, unreachable_url: str) -> dict
         "warehouse": warehouse,
         "sync": sync,
         "replay": replay,
+        "regulation": regulation,
+        "field": field,
+        "matcher": matcher,
     }

@@ -9,8 +9,21 @@ from connections.models import (
     WriteKey,
 )
 from delivery.models import DeliveryJob, RedeliveryRun, Replay
+from delivery.payload_reads import ACTIONS
+from privacy.models import (
+    DataControl,
+    DeletionStep,
+    EncryptionKey,
+    Field,
+    InstancePrivacy,
+    Matcher,
+    Regulation,
+    Suppression,
+)
 from segapp.models import ApiToken, AuditEntry, Membership, WorkerPing, Workspace
 from warehouses.models import Collection, ConnectedSource, Sync, Warehouse
+
+READS = [action for actions in ACTIONS.values() for action in actions]
 
 
 def _rows(queryset, *, leave_out=()) -> list[dict]:
@@ -41,5 +54,14 @@ def workspace_rows(workspace) -> dict[str, list[dict]]:
         "syncs": _rows(Sync.objects.filter(warehouse__workspace=workspace)),
         "replays": _rows(Replay.objects.filter(workspace=workspace)),
         "worker_pings": _rows(WorkerPing.objects.filter(workspace=workspace)),
-        "audit": _rows(AuditEntry.objects.filter(workspace=workspace)),
+        "fields": _rows(Field.objects.filter(workspace=workspace)),
+        "matchers": _rows(Matcher.objects.filter(workspace=workspace)),
+        "data_controls": _rows(DataControl.objects.filter(workspace=workspace)),
+        "instance_privacy": _rows(InstancePrivacy.objects.filter(instance_id__in=instance_ids)),
+        "encryption_key": _rows(EncryptionKey.objects.filter(workspace=workspace)),
+        "regulations": _rows(Regulation.objects.filter(workspace=workspace)),
+        "suppressions": _rows(Suppression.objects.filter(workspace=workspace)),
+        "deletion_steps": _rows(DeletionStep.objects.filter(regulation__workspace=workspace)),
+        # Reading event payloads is audited (HIPAA), and changes nothing else.
+        "audit": _rows(AuditEntry.objects.filter(workspace=workspace).exclude(action__in=READS)),
     }

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from delivery.tasks import publish
 from segapp import sweeps
-from warehouses import syncs
+from warehouses import erasure, syncs
 from warehouses.models import Sync
 
 
@@ -38,3 +38,10 @@ def start_due_syncs() -> None:
 def queue_sync(sync_id: str) -> None:
     """Sends a new sync's task once its row is committed (Sync now, from any surface)."""
     transaction.on_commit(partial(publish, run_sync, sync_id))
+
+
+@shared_task(acks_late=True, soft_time_limit=250, time_limit=300)
+@sweeps.exclusive(lease_seconds=300)
+def erase_warehouses() -> None:
+    """Deletes regulated users' rows from warehouses (``warehouses.erasure``)."""
+    erasure.run()

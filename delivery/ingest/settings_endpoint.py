@@ -19,6 +19,7 @@ from django.utils.http import parse_etags
 from connections import device_mode
 from delivery.ingest import http, parse
 from delivery.ingest.errors import IngestError, error_response, json_response
+from privacy import device_rules
 
 PREFIX, SUFFIX = "/v1/projects/", "/settings"
 CACHE_CONTROL = "public, no-cache"
@@ -65,10 +66,21 @@ def _settings(request, write_key: str) -> HttpResponse:
         # A 304's headers update the cached copy's: it must not relabel the JSON as HTML.
         del response["Content-Type"]
     else:
-        response = json_response(device_mode.settings_document(write_key, version, api_host))
+        response = json_response(_document(write_key, version, api_host))
     response["ETag"] = tag
     response["Cache-Control"] = CACHE_CONTROL
     return response
+
+
+def _document(write_key: str, version, api_host: str) -> dict:
+    """The document with the data controls' rules ahead of the filters' (privacy acts first)."""
+    document = device_mode.settings_document(write_key, version, api_host)
+    bundled = document["integrations"]["Segment.io"]["maybeBundledConfigIds"]
+    if bundled:
+        device = {name: ids[0] for name, ids in bundled.items()}
+        rules = document["middlewareSettings"]["routingRules"]
+        rules[:0] = device_rules.routing_rules(version.source_id, device)
+    return document
 
 
 def _matches(if_none_match: str | None, tag: str) -> bool:

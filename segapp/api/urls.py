@@ -20,6 +20,7 @@ from delivery.api.events_volume import EventsVolumeViewSet
 from delivery.api.metrics import DeliveryMetricsViewSet
 from delivery.api.previews import preview_destination_filter
 from delivery.api.replays import DestinationReplayViewSet
+from privacy.api.regulations import RegulationViewSet, SuppressionViewSet
 from segapp.api.audit_events import AuditEventViewSet
 from segapp.api.workspace import get_workspace
 from segapp.csp import csp_allow
@@ -133,5 +134,21 @@ urlpatterns = [
         SelectiveSyncViewSet.as_view({"get": "list_selective_syncs"}),
         name="warehouse-selective-syncs",
     ),
+    path(
+        "regulations",
+        RegulationViewSet.as_view({"get": "list", "post": "create"}),
+        name="regulation-list",
+    ),
+    path(
+        "regulations/sources/<str:sourceId>",
+        RegulationViewSet.as_view({"get": "list_source", "post": "create_source"}),
+        name="source-regulation-list",
+    ),
+    path(
+        "regulations/<str:regulationId>",
+        RegulationViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
+        name="regulation-detail",
+    ),
+    path("suppressions", SuppressionViewSet.as_view({"get": "list"}), name="suppression-list"),
     *router.urls,
 ]

@@ -69,6 +69,13 @@ ENDPOINTS = {
     ("put", "/api/warehouses/{warehouseId}/advanced-sync-schedule"): "replaceAdvancedSyncScheduleForWarehouse",
     ("patch", "/api/warehouses/{warehouseId}/selective-sync"): "updateSelectiveSyncForWarehouse",
     ("get", "/api/warehouses/{warehouseId}/connected-sources/{sourceId}/selective-syncs"): "listSelectiveSyncsFromWarehouseAndSource",
+    ("get", "/api/regulations"): "listWorkspaceRegulations",
+    ("post", "/api/regulations"): "createWorkspaceRegulation",
+    ("get", "/api/regulations/sources/{sourceId}"): "listRegulationsFromSource",
+    ("post", "/api/regulations/sources/{sourceId}"): "createSourceRegulation",
+    ("get", "/api/regulations/{regulationId}"): "getRegulation",
+    ("delete", "/api/regulations/{regulationId}"): "deleteRegulation",
+    ("get", "/api/suppressions"): "listSuppressions",
 }  # fmt: skip
 
 

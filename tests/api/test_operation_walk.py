@@ -29,6 +29,7 @@ OBJECT_PARAMETERS = {
     "writeKey": ("write_key", "key"),
     "warehouseId": ("warehouse", "pk"),
     "replayId": ("replay", "pk"),
+    "regulationId": ("regulation", "pk"),
 }
 
 

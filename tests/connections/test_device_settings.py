@@ -261,7 +261,8 @@ def test_queries_do_not_grow_with_instances(client, website, key, device, cloud)
     # 1. write key → source id, config_version, enabled (one indexed join)
     # 2. the source's enabled instances with their catalog entries
     # 3. the device-mode instances' enabled filters (routing rules)
-    assert response.status_code == 200 and len(full.captured_queries) == 3
+    # 4. the workspace's Red and Yellow fields (the data controls' routing rules)
+    assert response.status_code == 200 and len(full.captured_queries) == 4
     assert len(response.json()["integrations"]) == device + 1
     with CaptureQueriesContext(connection) as revalidated:
         response = fetch(client, key, **{"If-None-Match": response["ETag"]})

@@ -181,8 +181,8 @@ def test_a_constant_number_of_queries_whatever_the_number_of_events(
         newest_event = Event.objects.order_by("-id").first().pk
         marker = f"{newest_event}-{RejectedMessage.objects.order_by('-id').first().pk}"
         # session, user, membership, source with its newest ids, events, rejections,
-        # the selected event, the workspace switcher
-        with django_assert_num_queries(8):
+        # the selected event, the workspace switcher, and the two audit entries of the reads
+        with django_assert_num_queries(10):
             owner_client.get(url, {"event": newest_event})
         # session, user, membership, source with its newest ids, events, rejections
         with django_assert_num_queries(6):

@@ -26,6 +26,8 @@ OBJECT_PARAMETERS = {
     "membership_id": ("membership", "pk"),
     "token_id": ("token", "pk"),
     "warehouse_id": ("warehouse", "pk"),
+    "field_id": ("field", "pk"),
+    "matcher_id": ("matcher", "pk"),
 }
 # Catalog entries every workspace shares: not A's data.
 CATALOG_PARAMETERS = {
