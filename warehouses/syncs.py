@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from datetime import timedelta
+from functools import partial
 
 import orjson
 import psycopg
@@ -26,6 +27,7 @@ from django.utils import timezone
 from delivery import archive, transformations
 from delivery.counters import Tally
 from delivery.models import Outcome
+from privacy import suppressions
 from warehouses import postgres
 from warehouses.models import (
     Collection,
@@ -108,11 +110,18 @@ def _selection(connected: ConnectedSource):
     return off_tables, off_columns
 
 
-def rows_of(payloads, transform, off_tables=frozenset(), off_columns=None):
-    """The warehouse rows of archived payloads, after transformations and selective sync."""
+def rows_of(payloads, transform, off_tables=frozenset(), off_columns=None, suppressed=None):
+    """The warehouse rows of archived payloads, after transformations and selective sync.
+    ``suppressed(user_ids)`` names the users among them whose events are kept out (regulations:
+    the archive keeps a suppressed user's new events, no destination and no warehouse gets them).
+    """
+    messages = [orjson.loads(payload) for payload in payloads]
+    held = suppressed({_user_id(m) for m in messages}) if suppressed else {}
     rows = []
-    for payload in payloads:
-        for row in message_rows(transform(orjson.loads(payload))):
+    for message in messages:
+        if held and _user_id(message) in held:
+            continue
+        for row in message_rows(transform(message)):
             if row.table in off_tables:
                 continue
             if off_columns and (dropped := off_columns.get(row.table)):
@@ -120,6 +129,11 @@ def rows_of(payloads, transform, off_tables=frozenset(), off_columns=None):
                 row.refused = [r for r in row.refused if r[0] not in dropped]
             rows.append(row)
     return rows
+
+
+def _user_id(message) -> str:
+    user_id = message.get("userId") if isinstance(message, dict) else None
+    return "" if user_id is None else str(user_id)
 
 
 @contextmanager
@@ -209,6 +223,7 @@ def _load(sync: Sync, connected: ConnectedSource, conn) -> bool:
     source = sync.source
     upper = archive.stored_through(source.pk)
     transform = transformations.compile(source.transformations.all())
+    suppressed = partial(suppressions.suppressed, source.pk)
     off_tables, off_columns = _selection(connected)
     schema = schema_name(sync.warehouse.settings.get("schemaPrefix", ""), source.slug)
     known = postgres.existing_columns(conn, schema)
@@ -236,7 +251,8 @@ def _load(sync: Sync, connected: ConnectedSource, conn) -> bool:
                 events = reading.result()
                 if events:
                     reading = reader.submit(read, events[-1][0])
-                    rows = rows_of((p for _, _, p in events), transform, off_tables, off_columns)
+                    payloads = (p for _, _, p in events)
+                    rows = rows_of(payloads, transform, off_tables, off_columns, suppressed)
                     load = postgres.prepare_chunk(rows, known, encode)
                     del rows
                 if writing is not None:

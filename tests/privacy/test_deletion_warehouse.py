@@ -199,3 +199,17 @@ def test_a_warehouse_removed_from_segapp_fails_its_step_saying_so(
     assert step.status == S.FAILED and "removed from Segapp" in step.error
     regulation.refresh_from_db()
     assert regulation.status == S.PARTIAL_SUCCESS
+
+
+def test_a_suppressed_users_new_events_are_never_loaded(
+    workspace, backend, postgres, warehouse_db, reader
+):
+    warehouse = add_warehouse(workspace, postgres, warehouse_db, backend)
+    regulations.create_regulation(
+        workspace, None, regulation_type="SUPPRESS_ONLY", subject_ids=["gone"]
+    )
+    send(backend, [*history("gone"), *history("kept")])
+    load(warehouse)
+    found = rows_by_user(reader, schema_name("", backend.slug))
+    assert found["order_completed"] == {"kept": 2} and found["users"] == {"kept": 1}
+    assert all("gone" not in users for users in found.values())
