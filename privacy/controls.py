@@ -39,9 +39,6 @@ DEFAULT_ACTIONS = {
 }
 # What the protected classifications are, for pages and loops.
 CONTROLLED = (Classification.RED, Classification.YELLOW)
-# Device-mode destinations run in the browser, where a field can be dropped or an event blocked,
-# but nothing can be hashed or encrypted: what would be must be dropped there.
-DEVICE_MODE_ACTIONS = {ControlAction.HASH: ControlAction.DROP}
 
 
 def effective_action(

@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from connections.models import DestinationInstance
-from privacy import controls
+from privacy import controls, encryption
 from privacy.models import (
     Classification,
     ControlAction,
@@ -119,7 +119,7 @@ def encryption_page(request):
             "privacy_tab": "encryption",
             "key": EncryptionKey.objects.filter(workspace=workspace).first(),
             "encrypting": encrypting,
-            "min_bits": 2048,
+            "min_bits": encryption.MIN_KEY_BITS,
         },
     )
 
